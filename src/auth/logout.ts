@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import type { GatewayContext } from '../context.js';
+import { requestSession, requireCsrfHeader } from '../session/request-session.js';
+
+// POST /auth/logout: revoke the refresh token at the IdP (RFC 7009), delete the session,
+// expire the cookie, and tell the SPA where to send the browser to end the IdP session.
+// Without a live session it still expires the cookie and answers the logout URL.
+export function logoutRoute(app: FastifyInstance, ctx: GatewayContext): void {
+  app.post('/auth/logout', async (request, reply) => {
+    requireCsrfHeader(request);
+    const session = await requestSession(ctx, request);
+    if (session) {
+      const { refreshToken } = session.data.tokens;
+      if (refreshToken) {
+        // a failed revocation must not keep the user logged in: log it and go on
+        await ctx.idp.revoke(refreshToken, 'refresh_token').catch((err: unknown) => {
+          request.log.warn({ err: describe(err) }, 'refresh token revocation failed');
+        });
+      }
+      await ctx.sessions.delete(session.storeId);
+    }
+    ctx.cookies.clearSession(reply);
+    reply.header('cache-control', 'no-store');
+    return { logoutUrl: ctx.idp.logoutUrl(session?.data.tokens.idToken) ?? null };
+  });
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

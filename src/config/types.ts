@@ -1,0 +1,102 @@
+// The validated, normalised configuration. Durations are milliseconds, sizes are bytes.
+// Every optional key of the YAML file has its default filled in by the schema, so the rest
+// of the gateway never guesses.
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** origin the browser uses, without a trailing slash */
+  publicUrl: string;
+  trustProxy: boolean | string | number;
+}
+
+export interface SentinelConfig {
+  name: string;
+  nodes: string[]; // "host:port"
+  password?: string;
+  sentinelPassword?: string;
+}
+
+export interface ClusterConfig {
+  nodes: string[]; // "host:port"
+  password?: string;
+}
+
+export interface StoreConfig {
+  /** a redis:// or rediss:// URL, or "memory"; absent when sentinel or cluster is used */
+  url?: string;
+  sentinel?: SentinelConfig;
+  cluster?: ClusterConfig;
+  keyPrefix: string;
+}
+
+export interface SessionConfig {
+  cookieName: string;
+  /** cookie signing secrets: the first signs, all verify */
+  secrets: string[];
+  /** 32-byte AES keys: the first encrypts, all decrypt */
+  encryptionKeys: Buffer[];
+  idleTimeoutMs: number;
+  absoluteTimeoutMs: number;
+  sameSite: 'strict' | 'lax';
+}
+
+export type TokenEndpointAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  | 'none';
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  privateKeyFile?: string;
+  scope: string;
+  refreshBeforeMs: number;
+  postLogoutRedirectUri?: string;
+}
+
+export interface TokenSourceConfig {
+  tokenEndpoint: string;
+  grant: 'password' | 'client_credentials';
+  username?: string;
+  password?: string;
+  clientId?: string;
+  clientSecret?: string;
+  scope?: string;
+  maxRefreshes: number;
+  refreshBeforeMs: number;
+}
+
+export interface SoapConfig {
+  version: 'auto' | '1.1' | '1.2';
+  inject: 'wsse' | 'header' | 'body';
+  /** "{namespace-uri}local" or a local name */
+  element: string;
+  maxBytes: number;
+}
+
+export interface RouteConfig {
+  prefix: string;
+  upstream: string;
+  rewritePrefix: string;
+  /** "session", "none", or the name of a tokenSources entry */
+  token: string;
+  requireSession: boolean;
+  scope?: string;
+  csrf: boolean;
+  retryOn401: boolean;
+  timeoutMs: number;
+  soap?: SoapConfig;
+}
+
+export interface GatewayConfig {
+  server: ServerConfig;
+  store: StoreConfig;
+  session: SessionConfig;
+  oidc: OidcConfig;
+  tokenSources: Record<string, TokenSourceConfig>;
+  routes: RouteConfig[];
+}

@@ -1,0 +1,71 @@
+// Every error the gateway answers with: a stable code, an HTTP status, and who is at fault
+// (the caller, or the gateway and what stands behind it). Rendering to JSON happens in
+// one place (observability/error-handler.ts); SOAP routes render the same values as Faults.
+
+export type Fault = 'client' | 'server';
+
+export class GatewayError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly fault: Fault;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly description: string | undefined;
+
+  constructor(
+    code: string,
+    status: number,
+    opts: { description?: string; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(opts.description ?? code, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = status;
+    this.fault = status >= 500 ? 'server' : 'client';
+    this.headers = opts.headers ?? {};
+    this.description = opts.description;
+  }
+
+  /** The JSON body of the contract: {"error": code} (+ error_description when there is one). */
+  toJSON(): { error: string; error_description?: string } {
+    return this.description === undefined
+      ? { error: this.code }
+      : { error: this.code, error_description: this.description };
+  }
+}
+
+type Opts = { description?: string; cause?: unknown };
+
+export const errors = {
+  csrfHeaderMissing: () => new GatewayError('csrf_header_missing', 403),
+  unauthenticated: () => new GatewayError('unauthenticated', 401),
+  sessionExpired: () => new GatewayError('session_expired', 401),
+  invalidRequest: (description?: string) =>
+    new GatewayError('invalid_request', 400, description === undefined ? {} : { description }),
+  /** an error of the OIDC login callback, as the contract shapes it */
+  loginFailed: (code: string, description: string) => new GatewayError(code, 400, { description }),
+  tokenServiceUnavailable: (retryAfterSeconds: number, opts: Opts = {}) =>
+    new GatewayError('token_service_unavailable', 503, {
+      ...opts,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    }),
+  sessionStoreUnavailable: (opts: Opts = {}) =>
+    new GatewayError('session_store_unavailable', 503, { ...opts, headers: { 'retry-after': '1' } }),
+  badGateway: (opts: Opts = {}) => new GatewayError('bad_gateway', 502, opts),
+  gatewayTimeout: (opts: Opts = {}) => new GatewayError('gateway_timeout', 504, opts),
+  notFound: () => new GatewayError('not_found', 404),
+  payloadTooLarge: () => new GatewayError('payload_too_large', 413),
+  internal: (opts: Opts = {}) => new GatewayError('internal_error', 500, opts),
+} as const;
+
+/** Thrown by a store when it cannot be reached; becomes session_store_unavailable. */
+export class StoreUnavailableError extends Error {
+  readonly code = 'store_unavailable';
+  constructor(cause: unknown) {
+    super('session store unavailable', { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+export function isGatewayError(e: unknown): e is GatewayError {
+  return e instanceof GatewayError;
+}

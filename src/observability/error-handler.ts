@@ -1,0 +1,43 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errors, GatewayError, StoreUnavailableError } from '../errors.js';
+
+// The one place errors become responses. Every failure is a GatewayError by the time it is
+// rendered: store outages become session_store_unavailable, fastify's own 4xx keep their
+// status with a stable code, anything unexpected is logged and answered as a plain 500.
+
+export function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (error instanceof StoreUnavailableError) return errors.sessionStoreUnavailable({ cause: error });
+  const status = (error as Partial<FastifyError> | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (status === 413) return errors.payloadTooLarge();
+    return new GatewayError('invalid_request', status, { description: (error as Error).message });
+  }
+  return errors.internal({ cause: error });
+}
+
+export type ErrorRenderer = (reply: FastifyReply, error: GatewayError) => FastifyReply;
+
+export const renderJson: ErrorRenderer = (reply, error) =>
+  reply.status(error.status).headers(error.headers).type('application/json; charset=utf-8').send(error.toJSON());
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const gatewayError = toGatewayError(error);
+    if (gatewayError.status >= 500) {
+      const cause = gatewayError.cause ?? error;
+      request.log.warn({ code: gatewayError.code, cause: describe(cause) }, 'request failed');
+    }
+    if (gatewayError.code === 'internal_error') request.log.error({ err: error }, 'unexpected error');
+    return renderJson(reply, gatewayError);
+  });
+  app.setNotFoundHandler((_request, reply) => renderJson(reply, errors.notFound()));
+}
+
+/** A cause as one line: class, code and message, never a whole object graph. */
+function describe(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const code = (cause as { code?: unknown }).code;
+  const inner = cause.cause instanceof Error ? ` <- ${describe(cause.cause)}` : '';
+  return `${cause.name}${typeof code === 'string' ? `(${code})` : ''}: ${cause.message}${inner}`;
+}

@@ -1,0 +1,140 @@
+import { readFile } from 'node:fs/promises';
+import { importJWK, type JWK } from 'jose';
+import * as oidc from 'openid-client';
+import type { OidcConfig } from '../config/types.js';
+
+// The gateway's side of OpenID Connect, on openid-client: discovery, the authorization
+// URL, code exchange with ID token validation, refresh, revocation and the logout URL.
+// Nothing here touches sessions or HTTP requests of the gateway.
+
+/** What the IdP answered to a token request, in the gateway's terms. */
+export interface IssuedTokens {
+  accessToken: string;
+  accessTokenExpiresAt?: number;
+  refreshToken?: string;
+  idToken?: string;
+  scope?: string;
+  /** the validated ID token's claims, when one came */
+  claims?: Record<string, unknown>;
+}
+
+export interface LoginChecks {
+  codeVerifier: string;
+  state: string;
+  nonce: string;
+}
+
+/** Raised when the issuer cannot be discovered at start-up; names the URL. */
+export class DiscoveryError extends Error {
+  readonly code = 'discovery_failed';
+  constructor(readonly url: string, cause: unknown) {
+    super(`OpenID Connect discovery failed for ${url}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+const IDP_TIMEOUT_SECONDS = 10;
+
+export class IdpClient {
+  private constructor(
+    private readonly config: oidc.Configuration,
+    private readonly settings: OidcConfig,
+    readonly redirectUri: string,
+  ) {}
+
+  static async discover(settings: OidcConfig, publicUrl: string): Promise<IdpClient> {
+    const issuer = new URL(settings.issuer);
+    const options: oidc.DiscoveryRequestOptions = { timeout: IDP_TIMEOUT_SECONDS };
+    if (issuer.protocol === 'http:') options.execute = [oidc.allowInsecureRequests];
+    let config: oidc.Configuration;
+    try {
+      const metadata = { token_endpoint_auth_method: settings.tokenEndpointAuthMethod };
+      config = await oidc.discovery(issuer, settings.clientId, metadata, await clientAuth(settings), options);
+    } catch (e) {
+      throw new DiscoveryError(new URL('.well-known/openid-configuration', withSlash(issuer)).href, e);
+    }
+    config.timeout = IDP_TIMEOUT_SECONDS;
+    return new IdpClient(config, settings, `${publicUrl}/auth/callback`);
+  }
+
+  get metadata(): Readonly<oidc.ServerMetadata> {
+    return this.config.serverMetadata();
+  }
+
+  async authorizationUrl(checks: LoginChecks): Promise<URL> {
+    return oidc.buildAuthorizationUrl(this.config, {
+      redirect_uri: this.redirectUri,
+      scope: this.settings.scope,
+      response_type: 'code',
+      code_challenge: await oidc.calculatePKCECodeChallenge(checks.codeVerifier),
+      code_challenge_method: 'S256',
+      state: checks.state,
+      nonce: checks.nonce,
+    });
+  }
+
+  /** Exchange the code of a callback query; validates state, iss, PKCE and the ID token. */
+  async exchangeCode(callbackQuery: string, checks: LoginChecks): Promise<IssuedTokens> {
+    const currentUrl = new URL(`${this.redirectUri}?${callbackQuery}`);
+    const response = await oidc.authorizationCodeGrant(this.config, currentUrl, {
+      pkceCodeVerifier: checks.codeVerifier,
+      expectedState: checks.state,
+      expectedNonce: checks.nonce,
+      idTokenExpected: true,
+    });
+    return issued(response);
+  }
+
+  async refresh(refreshToken: string, scope?: string): Promise<IssuedTokens> {
+    const params: Record<string, string> = scope === undefined ? {} : { scope };
+    return issued(await oidc.refreshTokenGrant(this.config, refreshToken, params));
+  }
+
+  /** RFC 7009; does nothing when the IdP has no revocation endpoint. */
+  async revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
+    if (!this.metadata.revocation_endpoint) return;
+    await oidc.tokenRevocation(this.config, token, { token_type_hint: hint });
+  }
+
+  /** Where the browser goes to end its IdP session, or the configured fallback. */
+  logoutUrl(idToken: string | undefined): string | undefined {
+    const postLogout = this.settings.postLogoutRedirectUri;
+    if (!this.metadata.end_session_endpoint) return postLogout;
+    const params: Record<string, string> = { client_id: this.settings.clientId };
+    if (idToken) params.id_token_hint = idToken;
+    if (postLogout) params.post_logout_redirect_uri = postLogout;
+    return oidc.buildEndSessionUrl(this.config, params).href;
+  }
+}
+
+function issued(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): IssuedTokens {
+  const expiresIn = response.expiresIn();
+  const claims = response.claims();
+  const tokens: IssuedTokens = { accessToken: response.access_token };
+  if (expiresIn !== undefined) tokens.accessTokenExpiresAt = Date.now() + expiresIn * 1000;
+  if (response.refresh_token) tokens.refreshToken = response.refresh_token;
+  if (response.id_token) tokens.idToken = response.id_token;
+  if (response.scope) tokens.scope = response.scope;
+  if (claims) tokens.claims = { ...claims };
+  return tokens;
+}
+
+async function clientAuth(settings: OidcConfig): Promise<oidc.ClientAuth> {
+  switch (settings.tokenEndpointAuthMethod) {
+    case 'client_secret_basic':
+      return oidc.ClientSecretBasic(settings.clientSecret);
+    case 'client_secret_post':
+      return oidc.ClientSecretPost(settings.clientSecret);
+    case 'none':
+      return oidc.None();
+    case 'private_key_jwt': {
+      const jwk = JSON.parse(await readFile(settings.privateKeyFile ?? '', 'utf8')) as JWK;
+      const key = await importJWK(jwk, jwk.alg ?? 'RS256');
+      if (key instanceof Uint8Array) throw new Error('oidc.privateKeyFile must hold a private asymmetric JWK');
+      return oidc.PrivateKeyJwt(jwk.kid === undefined ? key : { key, kid: jwk.kid });
+    }
+  }
+}
+
+function withSlash(url: URL): URL {
+  return url.pathname.endsWith('/') ? url : new URL(`${url.href}/`);
+}

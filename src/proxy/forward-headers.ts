@@ -1,0 +1,50 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** The parts of the incoming request the forwarded headers describe. */
+export interface OriginalRequest {
+  ip: string;
+  protocol: string;
+  host: string;
+  socket: { remoteAddress?: string | undefined };
+}
+
+// The request headers an upstream sees: the gateway's own cookies removed (other cookies
+// stay), any Authorization the client sent replaced by the gateway's bearer token (or
+// dropped), and X-Forwarded-For/-Proto/-Host describing the original request.
+
+export function forwardHeaders(
+  request: OriginalRequest,
+  headers: IncomingHttpHeaders,
+  opts: { isOwnCookie: (name: string) => boolean; accessToken: string | undefined; trustProxy: boolean },
+): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = { ...headers };
+  delete out.authorization;
+  if (opts.accessToken !== undefined) out.authorization = `Bearer ${opts.accessToken}`;
+
+  if (out.cookie !== undefined) {
+    const kept = stripCookies(out.cookie, opts.isOwnCookie);
+    if (kept) out.cookie = kept;
+    else delete out.cookie;
+  }
+
+  const clientIp = request.socket.remoteAddress ?? request.ip;
+  const prior = opts.trustProxy ? headers['x-forwarded-for'] : undefined;
+  out['x-forwarded-for'] = prior ? `${String(prior)}, ${clientIp}` : clientIp;
+  out['x-forwarded-proto'] = request.protocol;
+  out['x-forwarded-host'] = request.host;
+  return out;
+}
+
+/** The Cookie header without the cookies `isOwn` names; "" when none is left. */
+export function stripCookies(header: string, isOwn: (name: string) => boolean): string {
+  return header
+    .split(';')
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== '' && !isOwn(cookieName(pair)))
+    .join('; ');
+}
+
+function cookieName(pair: string): string {
+  const eq = pair.indexOf('=');
+  return (eq === -1 ? pair : pair.slice(0, eq)).trim();
+}

@@ -1,0 +1,70 @@
+import type { CookieSerializeOptions } from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayConfig } from '../config/types.js';
+
+// The session cookie and the short-lived login cookie. Both carry a random value signed
+// with the first of session.secrets (every secret verifies, for rotation).
+
+/** A signed 43-character id is about 90 characters; anything much longer is not ours. */
+const MAX_COOKIE_LENGTH = 512;
+const LOGIN_COOKIE_SECONDS = 600;
+
+export class SessionCookies {
+  readonly name: string;
+  readonly loginName: string;
+  private readonly base: CookieSerializeOptions;
+  private readonly sessionMaxAge: number;
+  private readonly sameSite: 'strict' | 'lax';
+
+  constructor(config: Pick<GatewayConfig, 'server' | 'session'>) {
+    this.name = config.session.cookieName;
+    this.loginName = `${this.name}-login`;
+    const url = new URL(config.server.publicUrl);
+    // __Host-/__Secure- cookies must be Secure or browsers drop them; browsers accept
+    // Secure cookies from http://localhost, so only a plain-http localhost without a
+    // prefix goes without it.
+    const prefixed = /^__(Host|Secure)-/.test(this.name);
+    const secure = url.protocol === 'https:' || prefixed;
+    this.base = { path: '/', httpOnly: true, secure, signed: true };
+    this.sessionMaxAge = Math.floor(config.session.absoluteTimeoutMs / 1000);
+    this.sameSite = config.session.sameSite;
+  }
+
+  /** The session id of a request, or null (no cookie, bad signature, implausible size). */
+  sessionId(request: FastifyRequest): string | null {
+    return this.unsign(request, this.name);
+  }
+
+  loginState(request: FastifyRequest): string | null {
+    return this.unsign(request, this.loginName);
+  }
+
+  setSession(reply: FastifyReply, sessionId: string): void {
+    reply.setCookie(this.name, sessionId, { ...this.base, sameSite: this.sameSite, maxAge: this.sessionMaxAge });
+  }
+
+  clearSession(reply: FastifyReply): void {
+    reply.clearCookie(this.name, { ...this.base, sameSite: this.sameSite, signed: false });
+  }
+
+  /** Lax, not strict: the IdP's redirect back to /auth/callback is a cross-site navigation. */
+  setLoginState(reply: FastifyReply, state: string): void {
+    reply.setCookie(this.loginName, state, { ...this.base, sameSite: 'lax', maxAge: LOGIN_COOKIE_SECONDS });
+  }
+
+  clearLoginState(reply: FastifyReply): void {
+    reply.clearCookie(this.loginName, { ...this.base, sameSite: 'lax', signed: false });
+  }
+
+  /** Whether a cookie of the Cookie header belongs to the gateway (never forwarded). */
+  isOwn(cookieName: string): boolean {
+    return cookieName === this.name || cookieName === this.loginName;
+  }
+
+  private unsign(request: FastifyRequest, name: string): string | null {
+    const raw = request.cookies[name];
+    if (!raw || raw.length > MAX_COOKIE_LENGTH) return null;
+    const result = request.unsignCookie(raw);
+    return result.valid && result.value ? result.value : null;
+  }
+}

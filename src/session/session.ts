@@ -1,0 +1,40 @@
+// What a session holds. Serialised to JSON, then sealed by SessionCipher before it reaches
+// the store; nothing here is ever written anywhere in plain text.
+
+export interface TokenSet {
+  accessToken: string;
+  /** epoch ms; undefined when the IdP did not say (then only an upstream 401 refreshes) */
+  accessTokenExpiresAt?: number;
+  refreshToken?: string;
+  idToken?: string;
+  scope?: string;
+}
+
+export interface SessionData {
+  sub: string;
+  /** the IdP's session id (the ID token's sid), for back-channel logout */
+  sid?: string;
+  /** the subset of ID token claims /auth/user shows */
+  claims: Record<string, unknown>;
+  tokens: TokenSet;
+  createdAt: number;
+}
+
+/** A session as read from the store: its data plus the bookkeeping to write it back. */
+export interface LoadedSession {
+  /** the store id: a hash of the session id, never the id itself */
+  storeId: string;
+  version: number;
+  absoluteExpiresAt: number;
+  idleExpiresAt: number;
+  data: SessionData;
+}
+
+/** Claims of the ID token that are protocol plumbing, not facts about the user. */
+const PROTOCOL_CLAIMS = new Set([
+  'iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'at_hash', 'c_hash', 's_hash', 'azp', 'auth_time', 'jti', 'sid',
+]);
+
+export function userClaims(claims: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(claims).filter(([name]) => !PROTOCOL_CLAIMS.has(name)));
+}

@@ -1,0 +1,72 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { SessionConfig } from '../config/types.js';
+import type { SessionStore } from '../store/store.js';
+import type { SessionCipher } from './cipher.js';
+import type { LoadedSession, SessionData } from './session.js';
+
+/** 256 random bits, base64url: the value the cookie carries (signed). */
+export function newSessionId(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** The store never sees a session id, only this hash of it. */
+export function storeIdOf(sessionId: string): string {
+  return createHash('sha256').update(sessionId).digest('base64url');
+}
+
+// Sessions on top of the store: encryption at rest, timeouts, compare-and-set writes.
+export class Sessions {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly cipher: SessionCipher,
+    private readonly config: Pick<SessionConfig, 'idleTimeoutMs' | 'absoluteTimeoutMs'>,
+  ) {}
+
+  async create(data: SessionData): Promise<{ sessionId: string; session: LoadedSession }> {
+    const sessionId = newSessionId();
+    const storeId = storeIdOf(sessionId);
+    const absoluteExpiresAt = data.createdAt + this.config.absoluteTimeoutMs;
+    const stored = { version: 1, data: this.seal(storeId, data), absoluteExpiresAt };
+    await this.store.createSession(storeId, stored, this.config.idleTimeoutMs);
+    return { sessionId, session: this.loaded(storeId, 1, absoluteExpiresAt, data) };
+  }
+
+  /** The live session of a cookie's id, or null (unknown, timed out, or unreadable). */
+  load(sessionId: string): Promise<LoadedSession | null> {
+    return this.loadByStoreId(storeIdOf(sessionId));
+  }
+
+  async loadByStoreId(storeId: string): Promise<LoadedSession | null> {
+    const stored = await this.store.readSession(storeId, this.config.idleTimeoutMs);
+    if (!stored) return null;
+    const plain = this.cipher.open(stored.data, storeId);
+    // sealed under a retired key or tampered with: as good as gone
+    if (!plain) return null;
+    const data = JSON.parse(plain.toString('utf8')) as SessionData;
+    return this.loaded(storeId, stored.version, stored.absoluteExpiresAt, data);
+  }
+
+  /**
+   * Write new data over `current` only if nobody else wrote since it was read.
+   * Null when the version moved (or the session is gone): the caller re-reads.
+   */
+  async replace(current: LoadedSession, data: SessionData): Promise<LoadedSession | null> {
+    const version = current.version + 1;
+    const stored = { version, data: this.seal(current.storeId, data), absoluteExpiresAt: current.absoluteExpiresAt };
+    const written = await this.store.replaceSession(current.storeId, current.version, stored);
+    return written ? { ...current, version, data } : null;
+  }
+
+  delete(storeId: string): Promise<void> {
+    return this.store.deleteSession(storeId);
+  }
+
+  private seal(storeId: string, data: SessionData): Buffer {
+    return this.cipher.seal(Buffer.from(JSON.stringify(data)), storeId);
+  }
+
+  private loaded(storeId: string, version: number, absoluteExpiresAt: number, data: SessionData): LoadedSession {
+    const idleExpiresAt = Math.min(Date.now() + this.config.idleTimeoutMs, absoluteExpiresAt);
+    return { storeId, version, absoluteExpiresAt, idleExpiresAt, data };
+  }
+}

@@ -1,0 +1,27 @@
+// Lua scripts the Redis store runs. Each touches one key (or keys sharing a hash tag), so
+// they run unchanged on Redis Cluster.
+
+/** KEYS[1] session; ARGV now, idleMs. Returns {v, d, a} and slides the idle lifetime. */
+export const READ_SESSION = `
+local r = redis.call('HMGET', KEYS[1], 'v', 'd', 'a')
+if not r[1] then return false end
+local ttl = math.min(tonumber(ARGV[2]), tonumber(r[3]) - tonumber(ARGV[1]))
+if ttl <= 0 then redis.call('DEL', KEYS[1]) return false end
+redis.call('PEXPIRE', KEYS[1], ttl)
+return r`;
+
+/** KEYS[1] session; ARGV expectedVersion, version, data, absoluteExpiresAt. 1 when written. */
+export const REPLACE_SESSION = `
+if redis.call('HGET', KEYS[1], 'v') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3], 'a', ARGV[4])
+return 1`;
+
+/** KEYS[1] lock; ARGV owner, leaseMs. 1 when the lease was ours and is extended. */
+export const RENEW_LOCK = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])`;
+
+/** KEYS[1] lock; ARGV owner. Deletes the lock only when we still own it. */
+export const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])`;

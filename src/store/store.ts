@@ -1,0 +1,47 @@
+// The store behind sessions, login transactions and refresh locks. Implementations: Redis
+// (standalone, sentinel, cluster) and an in-process map. Values arrive already encrypted;
+// the store only sees opaque bytes plus the plaintext bookkeeping it needs to enforce
+// versions and lifetimes. Ids are hashes of the secrets they stand for, never the secrets.
+
+export interface StoredSession {
+  /** bumped on every write; the compare-and-set token */
+  version: number;
+  /** encrypted session payload */
+  data: Buffer;
+  /** epoch ms after which the session is gone whatever its activity */
+  absoluteExpiresAt: number;
+}
+
+export interface SessionStore {
+  /**
+   * Read a session and slide its idle lifetime to min(now + idleMs, absoluteExpiresAt).
+   * Null when it does not exist or is past either timeout.
+   */
+  readSession(id: string, idleMs: number): Promise<StoredSession | null>;
+
+  /** Write a new session (version 1 is the caller's choice) with its idle lifetime. */
+  createSession(id: string, session: StoredSession, idleMs: number): Promise<void>;
+
+  /**
+   * Compare-and-set: replace the payload only when the stored version is still
+   * `expectedVersion`. The lifetime is kept. False when the version moved or the session is gone.
+   */
+  replaceSession(id: string, expectedVersion: number, session: StoredSession): Promise<boolean>;
+
+  deleteSession(id: string): Promise<void>;
+
+  /** A one-time value (login transaction) with a time to live. */
+  putOnce(id: string, data: Buffer, ttlMs: number): Promise<void>;
+  /** Read and delete atomically: a second take of the same id gets null. */
+  takeOnce(id: string): Promise<Buffer | null>;
+
+  /** Take the lock of a session for `leaseMs` unless someone holds it. */
+  acquireLock(id: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** Extend a lease we still hold; false when it was lost. */
+  renewLock(id: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** Release a lock only if we still hold it (compare-and-delete). */
+  releaseLock(id: string, owner: string): Promise<void>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
