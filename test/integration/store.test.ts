@@ -1,0 +1,137 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/store/memory.js';
+import { connectRedis, RedisStore } from '../../src/store/redis.js';
+import type { SessionStore } from '../../src/store/store.js';
+import { SessionCipher } from '../../src/session/cipher.js';
+import { Sessions } from '../../src/session/sessions.js';
+import type { SessionData } from '../../src/session/session.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+
+// One contract, two stores: what the memory store does, Redis does the same.
+
+let redis: TestRedis;
+let redisStore: RedisStore;
+const memoryStore = new MemoryStore();
+
+beforeAll(async () => {
+  redis = await startRedis();
+  redisStore = new RedisStore(connectRedis({ url: redis.url, keyPrefix: `t${Date.now()}:` }), `t${Date.now()}:`);
+  await waitReady(redisStore);
+});
+
+afterAll(async () => {
+  await redisStore?.close();
+  await memoryStore.close();
+  await redis?.close();
+});
+
+async function waitReady(store: SessionStore): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      return await store.ping();
+    } catch {
+      await sleep(20);
+    }
+  }
+}
+
+const data = (accessToken: string): SessionData => ({
+  sub: 'alice',
+  claims: {},
+  tokens: { accessToken, refreshToken: `rt-${accessToken}` },
+  createdAt: Date.now(),
+});
+const record = (version: number, absoluteExpiresAt = Date.now() + 60_000) => ({ version, data: Buffer.from([0, 1, 2, version]), absoluteExpiresAt });
+let n = 0;
+const id = () => `id-${process.pid}-${++n}`;
+
+describe.each([
+  ['memory', () => memoryStore],
+  ['redis', () => redisStore],
+])('%s store', (_name, store) => {
+  it('writes and reads a session with its bytes intact', async () => {
+    const key = id();
+    await store().createSession(key, record(1), 60_000);
+    const read = await store().readSession(key, 60_000);
+    expect(read?.version).toBe(1);
+    expect([...(read?.data ?? [])]).toEqual([0, 1, 2, 1]);
+  });
+
+  it('compare-and-set: a writer holding an old version never overwrites a newer one', async () => {
+    const key = id();
+    await store().createSession(key, record(1), 60_000);
+    expect(await store().replaceSession(key, 1, record(2))).toBe(true);
+    expect(await store().replaceSession(key, 1, record(3))).toBe(false); // stale writer
+    expect((await store().readSession(key, 60_000))?.version).toBe(2);
+    await store().deleteSession(key);
+    expect(await store().replaceSession(key, 2, record(3))).toBe(false); // gone stays gone
+    expect(await store().readSession(key, 60_000)).toBeNull();
+  });
+
+  it('enforces the idle timeout and the absolute timeout on read', async () => {
+    const idle = id();
+    await store().createSession(idle, record(1), 150);
+    await sleep(250);
+    expect(await store().readSession(idle, 150)).toBeNull();
+
+    const absolute = id();
+    await store().createSession(absolute, record(1, Date.now() + 1_000), 60_000);
+    expect(await store().readSession(absolute, 60_000)).not.toBeNull();
+    await sleep(1_100);
+    expect(await store().readSession(absolute, 60_000)).toBeNull();
+  });
+
+  it('slides the idle lifetime on each read', async () => {
+    const key = id();
+    // each read lands before the idle lifetime (2 s) ends; together they outlast it
+    await store().createSession(key, record(1), 2_000);
+    for (let i = 0; i < 3; i++) {
+      await sleep(800);
+      expect(await store().readSession(key, 2_000)).not.toBeNull();
+    }
+  });
+
+  it('takes a one-time value exactly once', async () => {
+    const key = id();
+    await store().putOnce(key, Buffer.from('x'), 60_000);
+    const takes = await Promise.all([store().takeOnce(key), store().takeOnce(key), store().takeOnce(key)]);
+    expect(takes.filter((t) => t !== null).map(String)).toEqual(['x']);
+  });
+
+  it('grants a lock to one owner at a time and releases only for its owner', async () => {
+    const key = id();
+    expect(await store().acquireLock(key, 'a', 5_000)).toBe(true);
+    expect(await store().acquireLock(key, 'b', 5_000)).toBe(false);
+    await store().releaseLock(key, 'b');
+    expect(await store().acquireLock(key, 'b', 5_000)).toBe(false);
+    expect(await store().renewLock(key, 'b', 5_000)).toBe(false);
+    expect(await store().renewLock(key, 'a', 5_000)).toBe(true);
+    await store().releaseLock(key, 'a');
+    expect(await store().acquireLock(key, 'b', 5_000)).toBe(true);
+  });
+
+  it('lets a lease run out when its holder stops renewing', async () => {
+    const key = id();
+    expect(await store().acquireLock(key, 'dead', 100)).toBe(true);
+    await sleep(200);
+    expect(await store().acquireLock(key, 'next', 5_000)).toBe(true);
+  });
+
+  it('keeps sessions encrypted and bound to their id (Sessions on top)', async () => {
+    const cipher = new SessionCipher([Buffer.alloc(32, 1)]);
+    const sessions = new Sessions(store(), cipher, { idleTimeoutMs: 60_000, absoluteTimeoutMs: 3_600_000 });
+    const { sessionId, session } = await sessions.create(data('at-1'));
+    const loaded = await sessions.load(sessionId);
+    expect(loaded?.data.tokens.accessToken).toBe('at-1');
+    // a stale writer: two writers read version 1; the second write must fail
+    const first = await sessions.replace(session, data('at-2'));
+    const second = await sessions.replace(session, data('at-stale'));
+    expect(first?.version).toBe(2);
+    expect(second).toBeNull();
+    expect((await sessions.load(sessionId))?.data.tokens.accessToken).toBe('at-2');
+    // a key ring without the key cannot read it
+    const other = new Sessions(store(), new SessionCipher([Buffer.alloc(32, 2)]), { idleTimeoutMs: 60_000, absoluteTimeoutMs: 3_600_000 });
+    expect(await other.load(sessionId)).toBeNull();
+  });
+});
