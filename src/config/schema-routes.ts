@@ -1,0 +1,99 @@
+// The tokenSources and routes sections.
+
+import type { RouteConfig, SoapConfig, TokenSourceConfig } from './types.js';
+import { parseDuration, parseSize } from './units.js';
+import { listOf, mapOf, section, type Parse } from './validate.js';
+import { bool, duration, httpUrl, integer, oneOf, positiveDuration, size, text } from './values.js';
+
+const RESERVED_TOKENS = ['session', 'none'];
+
+function sourceName(name: string): void {
+  if (RESERVED_TOKENS.includes(name)) throw new Error(`"${name}" is reserved for routes' token setting; pick another name`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error('a token source name may hold letters, digits, ".", "_" and "-"');
+}
+
+const tokenSource = section<TokenSourceConfig>((r) => {
+  const tokenEndpoint = r.req('tokenEndpoint', httpUrl);
+  const grant = r.req('grant', oneOf('password', 'client_credentials'));
+  const password = grant === undefined ? undefined : grant === 'password';
+  const credentials = grant === undefined ? undefined : grant === 'client_credentials';
+  const why = (g: string): string => `with grant ${g}`;
+  const source = {
+    username: r.only(password, 'username', text, why('password')),
+    password: r.only(password, 'password', text, why('password')),
+    clientId: credentials === true ? r.req('clientId', text, why('client_credentials')) : r.opt('clientId', text),
+    clientSecret: credentials === true ? r.req('clientSecret', text, why('client_credentials')) : r.opt('clientSecret', text),
+    scope: r.opt('scope', text),
+    maxRefreshes: r.get('maxRefreshes', integer(0), 10),
+    refreshBeforeMs: r.get('refreshBefore', duration, parseDuration('60s')),
+  };
+  return tokenEndpoint === undefined || grant === undefined ? undefined : { tokenEndpoint, grant, ...source };
+});
+
+export const tokenSources = mapOf(tokenSource, sourceName);
+
+function routePrefix(value: unknown): string {
+  const prefix = text(value);
+  if (!prefix.startsWith('/')) throw new Error('must start with "/"');
+  if (prefix !== '/' && prefix.endsWith('/')) throw new Error('must not end with "/" (unless it is exactly "/")');
+  if (/[*?#\s]/.test(prefix)) throw new Error('must be a plain path: no "*", "?", "#" or spaces');
+  return prefix;
+}
+
+function rewritePrefix(value: unknown): string {
+  if (value === '') return '';
+  const prefix = text(value);
+  if (!prefix.startsWith('/')) throw new Error('must be empty or start with "/"');
+  return prefix;
+}
+
+/** A local name, or "{namespace-uri}local" (Clark notation). */
+function elementName(value: unknown): string {
+  const name = text(value);
+  if (!/^(?:\{[^{}\s]*\})?[A-Za-z_][\w.-]*$/.test(name)) {
+    throw new Error('must be a local name ("token") or "{namespace-uri}local"');
+  }
+  return name;
+}
+
+const soap = section<SoapConfig>((r) => {
+  const version = r.get('version', oneOf('auto', '1.1', '1.2'), 'auto');
+  const inject = r.req('inject', oneOf('wsse', 'header', 'body'));
+  const element = r.get('element', elementName, 'token');
+  const maxBytes = r.get('maxBytes', size, parseSize('1mb'));
+  return inject === undefined ? undefined : { version, inject, element, maxBytes };
+});
+
+function route(sourceNames: string[], prefixes: Map<string, string>): Parse<RouteConfig> {
+  const tokens = [...RESERVED_TOKENS, ...sourceNames];
+  const token: Parse<string> = (value) => {
+    const name = text(value);
+    if (tokens.includes(name)) return name;
+    const known = sourceNames.length === 0 ? 'no tokenSources are defined' : `tokenSources: ${sourceNames.join(', ')}`;
+    throw new Error(`"${name}" is not session, none, or a token source (${known})`);
+  };
+  return section((r) => {
+    const prefix = r.req('prefix', routePrefix);
+    const first = prefix === undefined ? undefined : prefixes.get(prefix);
+    if (first !== undefined) r.report(`duplicates ${first}`, 'prefix');
+    else if (prefix !== undefined) prefixes.set(prefix, r.at('prefix').path);
+    const upstream = r.req('upstream', httpUrl);
+    const tokenName = r.get('token', token, 'session');
+    const requireSession = r.get('requireSession', bool, tokenName !== 'none');
+    const rest = {
+      rewritePrefix: r.get('rewritePrefix', rewritePrefix, ''),
+      scope: r.opt('scope', text),
+      csrf: r.get('csrf', bool, requireSession),
+      retryOn401: r.get('retryOn401', bool, true),
+      timeoutMs: r.get('timeout', positiveDuration, parseDuration('30s')),
+      soap: r.opt('soap', soap),
+    };
+    if (prefix === undefined || upstream === undefined) return undefined;
+    return { prefix, upstream, token: tokenName, requireSession, ...rest };
+  });
+}
+
+/** Routes; `token` may name any entry of tokenSources (valid or not, to report each problem once). */
+export function routes(sourceNames: string[]): Parse<RouteConfig[]> {
+  return (value, ctx) => listOf(route(sourceNames, new Map()))(value, ctx);
+}

@@ -1,0 +1,162 @@
+// Validation and normalisation of the (interpolated) configuration tree into GatewayConfig:
+// every default filled in, durations in ms, sizes in bytes, every problem collected.
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { routes, tokenSources } from './schema-routes.js';
+import type { GatewayConfig, OidcConfig, ServerConfig, SessionConfig, StoreConfig } from './types.js';
+import { parseDuration } from './units.js';
+import { isMapping, listOf, run, section, type ConfigProblem, type Parse } from './validate.js';
+import { anyText, duration, hostPort, httpUrl, integer, oneOf, origin, positiveDuration, redisUrl, text, trustProxy } from './values.js';
+
+export interface SchemaOptions {
+  /** relative file names (oidc.privateKeyFile) are resolved against this directory */
+  baseDir: string;
+}
+
+/** Returns the config, or undefined when `problems` received at least one problem. */
+export function validateConfig(raw: unknown, opts: SchemaOptions, problems: ConfigProblem[]): GatewayConfig | undefined {
+  const root = section<GatewayConfig>((r) => {
+    const server = run(serverSection, r.peek('server') ?? {}, r.at('server')); // every key has a default
+    const store = r.req('store', storeSection);
+    const session = r.req('session', sessionSection(server?.publicUrl));
+    const oidc = r.req('oidc', oidcSection(server?.publicUrl, opts.baseDir));
+    const sources = r.get('tokenSources', tokenSources, {});
+    const rawSources = r.peek('tokenSources');
+    const routeList = r.get('routes', routes(isMapping(rawSources) ? Object.keys(rawSources) : []), []);
+    if (server === undefined || store === undefined || session === undefined || oidc === undefined) return undefined;
+    return { server, store, session, oidc, tokenSources: sources, routes: routeList };
+  });
+  return run(root, raw ?? {}, { path: '', problems });
+}
+
+const serverSection = section<ServerConfig>((r) => {
+  const host = r.get('host', text, '127.0.0.1');
+  const port = r.get('port', integer(0, 65535), 8080);
+  const trust = r.get('trustProxy', trustProxy, false);
+  if (r.has('publicUrl')) {
+    const publicUrl = r.opt('publicUrl', origin);
+    return publicUrl === undefined ? undefined : { host, port, publicUrl, trustProxy: trust };
+  }
+  if (port !== 0) return { host, port, publicUrl: `http://localhost:${port}`, trustProxy: trust };
+  r.report('is required when server.port is 0', 'publicUrl');
+  return undefined;
+});
+
+const redisNodes = listOf(hostPort, { nonEmpty: true });
+
+const storeSection = section<StoreConfig>((r) => {
+  const kinds = ['url', 'sentinel', 'cluster'].filter((key) => r.has(key));
+  if (kinds.length !== 1) {
+    const found = kinds.length === 0 ? 'none is set' : `found ${kinds.join(', ')}`;
+    r.report(`exactly one of url, sentinel or cluster is required (${found})`);
+  }
+  return {
+    url: r.opt('url', redisUrl),
+    sentinel: r.opt('sentinel', section((s) => {
+      const name = s.req('name', text);
+      const nodes = s.req('nodes', redisNodes);
+      const auth = { password: s.opt('password', text), sentinelPassword: s.opt('sentinelPassword', text) };
+      return name === undefined || nodes === undefined ? undefined : { name, nodes, ...auth };
+    })),
+    cluster: r.opt('cluster', section((c) => {
+      const nodes = c.req('nodes', redisNodes);
+      const password = c.opt('password', text);
+      return nodes === undefined ? undefined : { nodes, password };
+    })),
+    keyPrefix: r.get('keyPrefix', anyText, 'bff:'),
+  };
+});
+
+/** Plain http on a host other than loopback: no Secure cookies, so no __Host-/__Secure- prefix. */
+function insecureRemote(publicUrl: string): boolean {
+  const url = new URL(publicUrl);
+  return url.protocol === 'http:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
+function cookieName(insecure: boolean): (value: unknown) => string {
+  return (value) => {
+    const name = text(value);
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw new Error('must be a cookie name token (letters, digits, !#$%&\'*+-.^_`|~)');
+    if (insecure && /^__(Host|Secure)-/i.test(name)) {
+      throw new Error(
+        'the __Host- and __Secure- prefixes need https, but server.publicUrl is plain http on a non-loopback host: browsers would drop the cookie',
+      );
+    }
+    return name;
+  };
+}
+
+function secret(value: unknown): string {
+  const s = text(value);
+  if (s.length < 32) throw new Error(`must be at least 32 characters long (it has ${s.length})`);
+  return s;
+}
+
+/** 32 bytes, base64 (standard or url-safe, padding optional). */
+function aesKey(value: unknown): Buffer {
+  const s = text(value).trim();
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(s)) throw new Error('must be base64 (e.g. the output of `openssl rand -base64 32`)');
+  const key = Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (key.length !== 32) throw new Error(`must decode to exactly 32 bytes (it decodes to ${key.length}); use \`openssl rand -base64 32\``);
+  return key;
+}
+
+function sessionSection(publicUrl: string | undefined): Parse<SessionConfig> {
+  const insecure = publicUrl !== undefined && insecureRemote(publicUrl);
+  return section((r) => {
+    const name = r.get('cookieName', cookieName(insecure), insecure ? 'bff' : '__Host-bff');
+    const secrets = r.req('secrets', listOf(secret, { nonEmpty: true }));
+    const encryptionKeys = r.req('encryptionKeys', listOf(aesKey, { nonEmpty: true }));
+    const idleTimeoutMs = r.get('idleTimeout', positiveDuration, parseDuration('30m'));
+    const absoluteTimeoutMs = r.get('absoluteTimeout', positiveDuration, parseDuration('12h'));
+    if (idleTimeoutMs > absoluteTimeoutMs) r.report('must not be longer than session.absoluteTimeout', 'idleTimeout');
+    const sameSite = r.get('sameSite', oneOf('strict', 'lax'), 'strict');
+    if (secrets === undefined || encryptionKeys === undefined) return undefined;
+    return { cookieName: name, secrets, encryptionKeys, idleTimeoutMs, absoluteTimeoutMs, sameSite };
+  });
+}
+
+/** A JSON file (a JWK or JWKS), resolved against the config file's directory → absolute path. */
+function jsonFile(baseDir: string): (value: unknown) => string {
+  return (value) => {
+    const file = resolve(baseDir, text(value));
+    let content: string;
+    try {
+      content = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    try {
+      if (isMapping(JSON.parse(content))) return file;
+    } catch {
+      // reported below
+    }
+    throw new Error(`${file} is not a JSON object (a JWK or a JWK set)`);
+  };
+}
+
+function scope(value: unknown): string {
+  const s = text(value);
+  if (!s.split(/\s+/).includes('openid')) throw new Error('must contain "openid"');
+  return s;
+}
+
+function oidcSection(publicUrl: string | undefined, baseDir: string): Parse<OidcConfig> {
+  return section((r) => {
+    const issuer = r.req('issuer', httpUrl);
+    const clientId = r.req('clientId', text);
+    const methods = oneOf('client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none');
+    const method = r.get('tokenEndpointAuthMethod', methods, 'client_secret_basic');
+    const usesSecret = method === 'client_secret_basic' || method === 'client_secret_post';
+    const rest = {
+      clientSecret: r.only(usesSecret, 'clientSecret', text, 'with tokenEndpointAuthMethod client_secret_basic or client_secret_post'),
+      privateKeyFile: r.only(method === 'private_key_jwt', 'privateKeyFile', jsonFile(baseDir), 'with tokenEndpointAuthMethod private_key_jwt'),
+      scope: r.get('scope', scope, 'openid profile offline_access'),
+      refreshBeforeMs: r.get('refreshBefore', duration, parseDuration('60s')),
+      postLogoutRedirectUri: r.opt('postLogoutRedirectUri', httpUrl) ?? (publicUrl === undefined ? undefined : `${publicUrl}/`),
+    };
+    if (issuer === undefined || clientId === undefined) return undefined;
+    return { issuer, clientId, tokenEndpointAuthMethod: method, ...rest };
+  });
+}
