@@ -1,0 +1,75 @@
+// A demo IdP for tests: one confidential client "bff" and one user "alice".
+//
+// Redirect URIs: oidc-provider matches redirect_uris exactly, and a gateway's
+// redirect_uri is only known once it listens. So the "bff" client is NOT a static
+// client: it is registered at run time in the IdP's store, and tests call
+// `idp.configureBffClient({ redirectUris, ... })` once their gateway(s) listen
+// (with every gateway's callback URL when several instances share the client).
+// Tests that know their ports in advance (freePort()) can pass them to
+// startTestIdp() instead. Without any, the client gets the demo's default
+// redirect URI, http://localhost:8080/auth/callback.
+import { startDemoIdp, type ClientMetadata, type DemoIdp, type DemoUser } from '../../src/demo/idp.js';
+
+export const BFF_CLIENT_ID = 'bff';
+export const BFF_CLIENT_SECRET = 'bff-secret-bff-secret-bff-secret';
+
+export const ALICE: DemoUser = {
+  username: 'alice',
+  password: 'wonderland',
+  claims: { sub: 'alice', name: 'Alice Liddell', email: 'alice@example.test' },
+};
+
+export interface BffClientOptions {
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  /** The gateway's POST /auth/backchannel-logout URL (sid required in the logout token). */
+  backchannelLogoutUri?: string;
+}
+
+export interface TestIdpOptions extends BffClientOptions {
+  clients?: ClientMetadata[]; // extra static clients
+  users?: DemoUser[]; // extra users (alice is always there)
+  accessTokenTtl?: number; // seconds, default 60
+  refreshTokenTtl?: number; // seconds, default 1 day
+}
+
+export interface TestIdp extends DemoIdp {
+  setAccessTokenTtl(seconds: number): void;
+  /** (Re)registers the "bff" client with these URIs (replacing the previous ones). */
+  configureBffClient(options: BffClientOptions): Promise<void>;
+}
+
+export function bffClientMetadata(options: BffClientOptions = {}): ClientMetadata {
+  const metadata: ClientMetadata = {
+    client_id: BFF_CLIENT_ID,
+    client_secret: BFF_CLIENT_SECRET,
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: options.redirectUris?.length ? options.redirectUris : ['http://localhost:8080/auth/callback'],
+    post_logout_redirect_uris: options.postLogoutRedirectUris ?? [],
+  };
+  if (options.backchannelLogoutUri) {
+    metadata.backchannel_logout_uri = options.backchannelLogoutUri;
+    metadata.backchannel_logout_session_required = true;
+  }
+  return metadata;
+}
+
+export async function startTestIdp(opts: TestIdpOptions = {}): Promise<TestIdp> {
+  let accessTokenTtl = opts.accessTokenTtl ?? 60;
+  const idp = await startDemoIdp({
+    host: '127.0.0.1',
+    port: 0,
+    clients: opts.clients ?? [],
+    users: [ALICE, ...(opts.users ?? [])],
+    accessTokenTtl: () => accessTokenTtl,
+    ...(opts.refreshTokenTtl === undefined ? {} : { refreshTokenTtl: opts.refreshTokenTtl }),
+  });
+  const configureBffClient = (options: BffClientOptions) => idp.upsertClient(bffClientMetadata(options));
+  await configureBffClient(opts);
+  return Object.assign(idp, {
+    setAccessTokenTtl: (seconds: number) => { accessTokenTtl = seconds; },
+    configureBffClient,
+  });
+}
