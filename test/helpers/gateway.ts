@@ -41,7 +41,7 @@ export async function startGateway(opts: TestGatewayOptions): Promise<TestGatewa
   redirectUris.set(opts.idp, uris);
   await opts.idp.configureBffClient({ redirectUris: uris, postLogoutRedirectUris: [`${url}/`] });
 
-  const raw = {
+  const raw: Record<string, unknown> = {
     server: { host: '127.0.0.1', port, publicUrl: url },
     store: { url: opts.store, keyPrefix: 'bff:' },
     session: { secrets: [SESSION_SECRET], encryptionKeys: [SESSION_KEY] },
@@ -49,7 +49,7 @@ export async function startGateway(opts: TestGatewayOptions): Promise<TestGatewa
     routes: opts.routes ?? [],
   };
   for (const [section, values] of Object.entries(opts.config ?? {})) {
-    Object.assign((raw as Record<string, Record<string, unknown>>)[section] ?? {}, values);
+    raw[section] = { ...(raw[section] as Record<string, unknown> | undefined), ...values };
   }
   const config = parseConfig(stringify(raw), { env: {} });
 
