@@ -12,6 +12,7 @@ import { healthRoutes } from './observability/health.js';
 import { loggerOptions } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { registerRoute } from './proxy/route.js';
+import { unsupportedRouteFeatures } from './proxy/unsupported.js';
 import { SessionCipher } from './session/cipher.js';
 import { SessionCookies } from './session/cookies.js';
 import { Sessions } from './session/sessions.js';
@@ -37,6 +38,8 @@ export interface AppOptions {
  * connected, every route is registered. `app.close()` releases everything it opened.
  */
 export async function buildApp(config: GatewayConfig, options: AppOptions = {}): Promise<FastifyInstance> {
+  const unsupported = unsupportedRouteFeatures(config);
+  if (unsupported.length > 0) throw new Error(unsupported.join('\n'));
   const app = Fastify({
     logger: loggerOptions({ level: options.logLevel, stream: options.logStream }),
     // fastify accepts a hop count too, though its type does not say so

@@ -1,41 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { startTestIdp, type TestIdp } from '../helpers/idp.js';
-import { loginThroughGateway } from '../helpers/login.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { freePort } from '../helpers/free-port.js';
+import { loginThroughGateway } from '../helpers/login.js';
+import { startStack, type Stack } from '../helpers/stack.js';
 
 // Failures of what stands behind the gateway: each has its contract status, never a 500.
 
-let redis: TestRedis;
-let idp: TestIdp;
-let upstream: TestUpstream;
-let gw: TestGateway;
-let deadPort: number;
+let stack: Stack;
+let redis: Stack['redis'];
+let upstream: Stack['upstream'];
+let gw: Stack['gw'];
 
 beforeAll(async () => {
-  redis = await startRedis({ mustControl: true });
-  idp = await startTestIdp({ accessTokenTtl: 3600 });
-  upstream = await startUpstream();
-  deadPort = await freePort();
-  gw = await startGateway({
-    idp,
-    store: redis.url,
-    routes: [
-      { prefix: '/api', upstream: upstream.url },
-      { prefix: '/slow', upstream: upstream.url, timeout: '300ms' },
+  const deadPort = await freePort();
+  stack = await startStack({
+    redis: { mustControl: true },
+    idp: { accessTokenTtl: 3600 },
+    routes: (url) => [
+      { prefix: '/api', upstream: url },
+      { prefix: '/slow', upstream: url, timeout: '300ms' },
       { prefix: '/dead', upstream: `http://127.0.0.1:${deadPort}` },
     ],
   });
+  ({ redis, upstream, gw } = stack);
 });
 
-afterAll(async () => {
-  await gw?.close();
-  await upstream?.close();
-  await idp?.close();
-  await redis?.close();
-});
+afterAll(async () => stack?.close());
 
 const call = (path: string, cookie: string) => fetch(`${gw.url}${path}`, { headers: { 'x-csrf': '1', cookie } });
 

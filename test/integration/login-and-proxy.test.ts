@@ -1,35 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { startTestIdp, type TestIdp } from '../helpers/idp.js';
+import type { TestIdp } from '../helpers/idp.js';
 import { loginThroughGateway } from '../helpers/login.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { startStack, type Stack } from '../helpers/stack.js';
 
-let redis: TestRedis;
+let stack: Stack;
 let idp: TestIdp;
-let upstream: TestUpstream;
-let gw: TestGateway;
+let upstream: Stack['upstream'];
+let gw: Stack['gw'];
 
 beforeAll(async () => {
-  redis = await startRedis();
-  idp = await startTestIdp({ accessTokenTtl: 3600 });
-  upstream = await startUpstream();
-  gw = await startGateway({
-    idp,
-    store: redis.url,
-    routes: [
-      { prefix: '/api', upstream: upstream.url, rewritePrefix: '/v1' },
-      { prefix: '/public', upstream: upstream.url, token: 'none' },
-    ],
-  });
+  stack = await startStack({ idp: { accessTokenTtl: 3600 }, routes: (url) => [
+      { prefix: '/api', upstream: url, rewritePrefix: '/v1' },
+      { prefix: '/public', upstream: url, token: 'none' },
+    ] });
+  ({ idp, upstream, gw } = stack);
 });
 
-afterAll(async () => {
-  await gw?.close();
-  await upstream?.close();
-  await idp?.close();
-  await redis?.close();
-});
+afterAll(async () => stack?.close());
 
 const call = (path: string, init: { cookie?: string; headers?: Record<string, string>; method?: string; body?: string } = {}) =>
   fetch(`${gw.url}${path}`, {

@@ -1,33 +1,24 @@
 import * as oidc from 'openid-client';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { BFF_CLIENT_SECRET, startTestIdp, type TestIdp } from '../helpers/idp.js';
+import { BFF_CLIENT_SECRET, type TestIdp } from '../helpers/idp.js';
 import { loginThroughGateway } from '../helpers/login.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { startStack, type Stack } from '../helpers/stack.js';
 import { peekSession, sessionIdOf } from '../helpers/session-peek.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
-let redis: TestRedis;
-let client: Redis;
+let stack: Stack;
 let idp: TestIdp;
-let upstream: TestUpstream;
-let gw: TestGateway;
+let upstream: Stack['upstream'];
+let gw: Stack['gw'];
+let client: Redis;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  client = redis.client();
-  idp = await startTestIdp({ accessTokenTtl: 30 });
-  upstream = await startUpstream();
-  gw = await startGateway({ idp, store: redis.url, routes: [{ prefix: '/api', upstream: upstream.url }] });
+  stack = await startStack({ idp: { accessTokenTtl: 30 }, routes: (url) => [{ prefix: '/api', upstream: url }] });
+  ({ idp, upstream, gw } = stack);
+  client = stack.redis.client();
 });
 
-afterAll(async () => {
-  await gw?.close();
-  await upstream?.close();
-  await idp?.close();
-  await redis?.close();
-});
+afterAll(async () => stack?.close());
 
 const post = (path: string, cookie: string, headers: Record<string, string> = { 'x-csrf': '1' }) =>
   fetch(`${gw.url}${path}`, { method: 'POST', headers: { ...headers, cookie } });

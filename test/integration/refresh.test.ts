@@ -1,32 +1,23 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { startTestIdp, type TestIdp } from '../helpers/idp.js';
+import type { TestIdp } from '../helpers/idp.js';
 import { loginThroughGateway } from '../helpers/login.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { startStack, type Stack } from '../helpers/stack.js';
 
 // The gateway refreshes when the access token expires within refreshBefore (60 s here).
 // A login while the IdP issues 30 s access tokens gives a session that needs a refresh at
 // once; the refreshed tokens live an hour, so exactly one refresh is due per login.
 
-let redis: TestRedis;
+let stack: Stack;
 let idp: TestIdp;
-let upstream: TestUpstream;
-let gw: TestGateway;
+let upstream: Stack['upstream'];
+let gw: Stack['gw'];
 
 beforeAll(async () => {
-  redis = await startRedis();
-  idp = await startTestIdp();
-  upstream = await startUpstream();
-  gw = await startGateway({ idp, store: redis.url, routes: [{ prefix: '/api', upstream: upstream.url }] });
+  stack = await startStack({ idp: {}, routes: (url) => [{ prefix: '/api', upstream: url }] });
+  ({ idp, upstream, gw } = stack);
 });
 
-afterAll(async () => {
-  await gw?.close();
-  await upstream?.close();
-  await idp?.close();
-  await redis?.close();
-});
+afterAll(async () => stack?.close());
 
 beforeEach(() => {
   idp.faults.setTokenEndpointFailure(null);
