@@ -46,11 +46,13 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     trustProxy: config.server.trustProxy as FastifyServerOptions['trustProxy'],
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
-    forceCloseConnections: false,
   });
   const store = options.store ?? createStore(config.store, app.log);
   app.addHook('onClose', () => store.close());
   try {
+    await store.ping().catch((err: unknown) => {
+      app.log.warn({ err: String(err) }, 'the session store does not answer yet; calls get 503 until it does');
+    });
     const ctx = await context(config, store, options);
     installErrorHandler(app);
     app.addHook('onResponse', async (request, reply) => {

@@ -9,17 +9,26 @@ export interface OriginalRequest {
 }
 
 // The request headers an upstream sees: the gateway's own cookies removed (other cookies
-// stay), any Authorization the client sent replaced by the gateway's bearer token (or
-// dropped), and X-Forwarded-For/-Proto/-Host describing the original request.
+// stay), on token-bearing routes any Authorization the client sent replaced by the gateway's
+// bearer token (or dropped when there is none), and X-Forwarded-For/-Proto/-Host describing
+// the original request. `token: none` routes keep the client's Authorization as it is.
 
 export function forwardHeaders(
   request: OriginalRequest,
   headers: IncomingHttpHeaders,
-  opts: { isOwnCookie: (name: string) => boolean; accessToken: string | undefined; trustProxy: boolean },
+  opts: {
+    isOwnCookie: (name: string) => boolean;
+    /** false for token: none routes */
+    sendsToken: boolean;
+    accessToken: string | undefined;
+    trustProxy: boolean;
+  },
 ): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = { ...headers };
-  delete out.authorization;
-  if (opts.accessToken !== undefined) out.authorization = `Bearer ${opts.accessToken}`;
+  if (opts.sendsToken) {
+    delete out.authorization;
+    if (opts.accessToken !== undefined) out.authorization = `Bearer ${opts.accessToken}`;
+  }
 
   if (out.cookie !== undefined) {
     const kept = stripCookies(out.cookie, opts.isOwnCookie);

@@ -17,6 +17,7 @@ type ProxiedRequest = FastifyRequest & { [ACCESS_TOKEN]?: string; [STARTED]?: bi
 export async function registerRoute(app: FastifyInstance, ctx: GatewayContext, route: RouteConfig): Promise<void> {
   const trustProxy = ctx.config.server.trustProxy !== false;
   const isOwnCookie = (name: string) => ctx.cookies.isOwn(name);
+  const sendsToken = route.token !== 'none';
   const histogram = ctx.metrics.upstreamDuration.labels({ route: route.prefix });
 
   await app.register(proxy, {
@@ -31,6 +32,7 @@ export async function registerRoute(app: FastifyInstance, ctx: GatewayContext, r
         (request as ProxiedRequest)[STARTED] = process.hrtime.bigint();
         return forwardHeaders(request, headers, {
           isOwnCookie,
+          sendsToken,
           trustProxy,
           accessToken: (request as ProxiedRequest)[ACCESS_TOKEN],
         });

@@ -15,6 +15,8 @@ interface ScriptCommands {
 }
 type Client = (Redis | Cluster) & ScriptCommands;
 
+const CONNECT_WAIT_MS = 2_000;
+
 // Fail fast while Redis is away (no offline queue, a command timeout): callers get a 503
 // at once instead of piling up; reconnection goes on in the background for ever.
 const failFast: RedisOptions = {
@@ -55,6 +57,7 @@ function parseHostPort(node: string): { host: string; port: number } {
 
 export class RedisStore implements SessionStore {
   private readonly redis: Client;
+  private wasReady = false;
 
   constructor(
     redis: Redis | Cluster,
@@ -67,7 +70,9 @@ export class RedisStore implements SessionStore {
     // errors surface on the commands; the event only needs a listener so it is not fatal
     redis.on('error', () => {});
     this.redis = redis as Client;
+    redis.once('ready', () => (this.wasReady = true));
   }
+
 
   get client(): Redis | Cluster {
     return this.redis;
@@ -134,11 +139,28 @@ export class RedisStore implements SessionStore {
 
   ping(): Promise<void> {
     return this.run(async () => {
+      await this.connected();
       if (this.redis instanceof Cluster) {
         await Promise.all(this.redis.nodes('master').map((n) => n.ping()));
       } else {
         await this.redis.ping();
       }
+    });
+  }
+
+  /** Wait (briefly) for the first connection: without an offline queue, commands sent
+   * before it is ready fail at once. Later outages fail fast instead. */
+  private async connected(): Promise<void> {
+    if (this.redis.status === 'ready' || this.wasReady) return;
+    if (this.redis.status === 'wait') void this.redis.connect().catch(() => {});
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, CONNECT_WAIT_MS);
+      this.redis.once('ready', done);
     });
   }
 

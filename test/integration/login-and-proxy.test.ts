@@ -115,10 +115,14 @@ describe('proxied calls', () => {
     expect(await noSession.json()).toEqual({ error: 'unauthenticated' });
   });
 
-  it('forwards token: none routes as they are, without a session', async () => {
-    const res = await fetch(`${gw.url}/public/page`, { headers: { authorization: 'Bearer client-own' } });
+  it('forwards token: none routes as they are, without a session, but never the gateway cookie', async () => {
+    const { sessionCookie } = await loginThroughGateway(gw.url);
+    const res = await fetch(`${gw.url}/public/page`, {
+      headers: { authorization: 'Bearer client-own', cookie: `${sessionCookie}; a=1` },
+    });
     expect(res.status).toBe(200);
-    expect(upstream.seen.at(-1)!.headers.authorization).toBeUndefined();
+    expect(upstream.seen.at(-1)!.headers.authorization).toBe('Bearer client-own');
+    expect(upstream.seen.at(-1)!.headers.cookie).toBe('a=1');
   });
 
   it.each([
