@@ -81,12 +81,10 @@ async function context(config: GatewayConfig, store: SessionStore, options: AppO
   const tokens = new SessionTokens(sessions, idp, lock, metrics, {
     refreshBeforeMs: config.oidc.refreshBeforeMs,
     maxWaitMs: 15_000,
-    retryAfterSeconds: 5,
   });
   return {
     config,
     store,
-    cipher,
     sessions,
     cookies: new SessionCookies(config),
     idp,

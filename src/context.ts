@@ -2,7 +2,6 @@ import type { LoginTransactions } from './auth/login-transactions.js';
 import type { GatewayConfig } from './config/types.js';
 import type { IdpClient } from './oidc/idp-client.js';
 import type { GatewayMetrics } from './observability/metrics.js';
-import type { SessionCipher } from './session/cipher.js';
 import type { SessionCookies } from './session/cookies.js';
 import type { Sessions } from './session/sessions.js';
 import type { SessionStore } from './store/store.js';
@@ -12,7 +11,6 @@ import type { SessionTokens } from './tokens/session-tokens.js';
 export interface GatewayContext {
   config: GatewayConfig;
   store: SessionStore;
-  cipher: SessionCipher;
   sessions: Sessions;
   cookies: SessionCookies;
   idp: IdpClient;

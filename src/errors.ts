@@ -35,6 +35,9 @@ export class GatewayError extends Error {
 
 type Opts = { description?: string; cause?: unknown };
 
+/** How long a client should wait before retrying after the token service failed. */
+const TOKEN_SERVICE_RETRY_AFTER_SECONDS = 5;
+
 export const errors = {
   csrfHeaderMissing: () => new GatewayError('csrf_header_missing', 403),
   unauthenticated: () => new GatewayError('unauthenticated', 401),
@@ -43,10 +46,10 @@ export const errors = {
     new GatewayError('invalid_request', 400, description === undefined ? {} : { description }),
   /** an error of the OIDC login callback, as the contract shapes it */
   loginFailed: (code: string, description: string) => new GatewayError(code, 400, { description }),
-  tokenServiceUnavailable: (retryAfterSeconds: number, opts: Opts = {}) =>
+  tokenServiceUnavailable: (opts: Opts = {}) =>
     new GatewayError('token_service_unavailable', 503, {
       ...opts,
-      headers: { 'retry-after': String(retryAfterSeconds) },
+      headers: { 'retry-after': String(TOKEN_SERVICE_RETRY_AFTER_SECONDS) },
     }),
   sessionStoreUnavailable: (opts: Opts = {}) =>
     new GatewayError('session_store_unavailable', 503, { ...opts, headers: { 'retry-after': '1' } }),
@@ -66,6 +69,10 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-export function isGatewayError(e: unknown): e is GatewayError {
-  return e instanceof GatewayError;
+/** An error as one log line: class, code and message down its causes, never an object graph. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  const inner = error.cause instanceof Error ? ` <- ${describeError(error.cause)}` : '';
+  return `${error.name}${typeof code === 'string' ? `(${code})` : ''}: ${error.message}${inner}`;
 }

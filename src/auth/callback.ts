@@ -54,7 +54,7 @@ async function exchange(
       throw errors.loginFailed(e.error, e.error_description ?? 'the identity provider refused the code');
     }
     if (isValidationFailure(e)) throw errors.loginFailed('invalid_response', 'the login response failed validation');
-    throw errors.tokenServiceUnavailable(5, { cause: e });
+    throw errors.tokenServiceUnavailable({ cause: e });
   }
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
+import { describeError } from '../errors.js';
 import { requestSession, requireCsrfHeader } from '../session/request-session.js';
 
 // POST /auth/logout: revoke the refresh token at the IdP (RFC 7009), delete the session,
@@ -14,7 +15,7 @@ export function logoutRoute(app: FastifyInstance, ctx: GatewayContext): void {
       if (refreshToken) {
         // a failed revocation must not keep the user logged in: log it and go on
         await ctx.idp.revoke(refreshToken, 'refresh_token').catch((err: unknown) => {
-          request.log.warn({ err: describe(err) }, 'refresh token revocation failed');
+          request.log.warn({ err: describeError(err) }, 'refresh token revocation failed');
         });
       }
       await ctx.sessions.delete(session.storeId);
@@ -23,8 +24,4 @@ export function logoutRoute(app: FastifyInstance, ctx: GatewayContext): void {
     reply.header('cache-control', 'no-store');
     return { logoutUrl: ctx.idp.logoutUrl(session?.data.tokens.idToken) ?? null };
   });
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

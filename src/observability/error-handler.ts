@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errors, GatewayError, StoreUnavailableError } from '../errors.js';
+import { describeError, errors, GatewayError, StoreUnavailableError } from '../errors.js';
 
 // The one place errors become responses. Every failure is a GatewayError by the time it is
 // rendered: store outages become session_store_unavailable, fastify's own 4xx keep their
@@ -26,18 +26,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     const gatewayError = toGatewayError(error);
     if (gatewayError.status >= 500) {
       const cause = gatewayError.cause ?? error;
-      request.log.warn({ code: gatewayError.code, cause: describe(cause) }, 'request failed');
+      request.log.warn({ code: gatewayError.code, cause: describeError(cause) }, 'request failed');
     }
     if (gatewayError.code === 'internal_error') request.log.error({ err: error }, 'unexpected error');
     return renderJson(reply, gatewayError);
   });
   app.setNotFoundHandler((_request, reply) => renderJson(reply, errors.notFound()));
-}
-
-/** A cause as one line: class, code and message, never a whole object graph. */
-function describe(cause: unknown): string {
-  if (!(cause instanceof Error)) return String(cause);
-  const code = (cause as { code?: unknown }).code;
-  const inner = cause.cause instanceof Error ? ` <- ${describe(cause.cause)}` : '';
-  return `${cause.name}${typeof code === 'string' ? `(${code})` : ''}: ${cause.message}${inner}`;
 }

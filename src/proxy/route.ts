@@ -1,5 +1,5 @@
 import proxy from '@fastify/http-proxy';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RouteConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
 import { errors } from '../errors.js';
@@ -26,7 +26,7 @@ export async function registerRoute(app: FastifyInstance, ctx: GatewayContext, r
     rewritePrefix: route.rewritePrefix,
     config: { routeLabel: route.prefix },
     undici: { headersTimeout: route.timeoutMs, bodyTimeout: route.timeoutMs, connections: 128 },
-    preHandler: (request, reply) => authorize(ctx, route, request, reply),
+    preHandler: (request) => authorize(ctx, route, request),
     replyOptions: {
       rewriteRequestHeaders: (request, headers) => {
         (request as ProxiedRequest)[STARTED] = process.hrtime.bigint();
@@ -49,12 +49,7 @@ export async function registerRoute(app: FastifyInstance, ctx: GatewayContext, r
   });
 }
 
-async function authorize(
-  ctx: GatewayContext,
-  route: RouteConfig,
-  request: FastifyRequest,
-  _reply: FastifyReply,
-): Promise<void> {
+async function authorize(ctx: GatewayContext, route: RouteConfig, request: FastifyRequest): Promise<void> {
   if (route.csrf) requireCsrfHeader(request);
   if (!route.requireSession && route.token === 'none') return;
   const session = await requestSession(ctx, request);

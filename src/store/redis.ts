@@ -74,10 +74,6 @@ export class RedisStore implements SessionStore {
   }
 
 
-  get client(): Redis | Cluster {
-    return this.redis;
-  }
-
   // The {id} hash tag keeps a session, its lock and its successor on one cluster slot.
   private sessionKey = (id: string) => `${this.prefix}s:{${id}}`;
   private lockKey = (id: string) => `${this.prefix}lock:{${id}}`;

@@ -20,7 +20,6 @@ export interface SessionTokenOptions {
   refreshBeforeMs: number;
   /** how long a caller waits for another instance's refresh before giving up (503) */
   maxWaitMs: number;
-  retryAfterSeconds: number;
 }
 
 export class SessionTokens {
@@ -126,7 +125,7 @@ export class SessionTokens {
   }
 
   private unavailable(cause?: unknown): GatewayError {
-    return errors.tokenServiceUnavailable(this.options.retryAfterSeconds, { cause });
+    return errors.tokenServiceUnavailable({ cause });
   }
 }
 
