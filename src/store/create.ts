@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { StoreConfig } from '../config/types.js';
 import { MemoryStore } from './memory.js';
-import { connectRedis, RedisStore } from './redis.js';
+import { RedisStore } from './redis.js';
+import { connectRedis } from './redis-connect.js';
 import type { SessionStore } from './store.js';
 
 /** The store the configuration names. */
@@ -10,5 +11,6 @@ export function createStore(config: StoreConfig, log: FastifyBaseLogger): Sessio
     log.warn('store.url is "memory": sessions live in this process only; run a single instance');
     return new MemoryStore();
   }
-  return new RedisStore(connectRedis(config), config.keyPrefix);
+  // with Sentinel a replica is there to take over: refreshed tokens wait until it has them
+  return new RedisStore(connectRedis(config), config.keyPrefix, config.sentinel ? 3_000 : 0);
 }

@@ -12,6 +12,8 @@ export class MemoryStore implements SessionStore {
   private readonly sessions = new Map<string, Entry<StoredSession>>();
   private readonly onces = new Map<string, Entry<Buffer>>();
   private readonly locks = new Map<string, Entry<string>>();
+  /** index key → (store id → epoch ms it stays listed until) */
+  private readonly indexes = new Map<string, Entry<Map<string, number>>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly now: () => number = Date.now) {
@@ -65,8 +67,34 @@ export class MemoryStore implements SessionStore {
     return true;
   }
 
+  confirmLock(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.renewLock(id, owner, leaseMs);
+  }
+
   async releaseLock(id: string, owner: string): Promise<void> {
     if (this.live(this.locks, id)?.value === owner) this.locks.delete(id);
+  }
+
+  async addToIndex(index: string, storeId: string, ttlMs: number): Promise<void> {
+    const now = this.now();
+    const entry = this.live(this.indexes, index) ?? { value: new Map<string, number>(), expiresAt: 0 };
+    entry.value.set(storeId, now + ttlMs);
+    for (const [member, until] of entry.value) if (until <= now) entry.value.delete(member);
+    entry.expiresAt = Math.max(entry.expiresAt, now + ttlMs);
+    this.indexes.set(index, entry);
+  }
+
+  async takeIndex(index: string): Promise<string[]> {
+    const now = this.now();
+    const entry = this.live(this.indexes, index);
+    this.indexes.delete(index);
+    return entry ? [...entry.value].filter(([, until]) => until > now).map(([member]) => member) : [];
+  }
+
+  async claimOnce(id: string, ttlMs: number): Promise<boolean> {
+    if (this.live(this.onces, id)) return false;
+    this.onces.set(id, { value: Buffer.alloc(0), expiresAt: this.now() + ttlMs });
+    return true;
   }
 
   async ping(): Promise<void> {}
@@ -85,7 +113,7 @@ export class MemoryStore implements SessionStore {
   }
 
   private sweep(): void {
-    for (const map of [this.sessions, this.onces, this.locks] as Map<string, Entry<unknown>>[]) {
+    for (const map of [this.sessions, this.onces, this.locks, this.indexes] as Map<string, Entry<unknown>>[]) {
       for (const id of map.keys()) this.live(map, id);
     }
   }

@@ -10,9 +10,14 @@ if ttl <= 0 then redis.call('DEL', KEYS[1]) return false end
 redis.call('PEXPIRE', KEYS[1], ttl)
 return r`;
 
-/** KEYS[1] session; ARGV expectedVersion, version, data, absoluteExpiresAt. 1 when written. */
+/**
+ * KEYS[1] session; ARGV expectedVersion, version, data, absoluteExpiresAt. 1 when written;
+ * 2 when this exact write is already there (a retry after a lost reply); 0 otherwise.
+ */
 export const REPLACE_SESSION = `
-if redis.call('HGET', KEYS[1], 'v') ~= ARGV[1] then return 0 end
+local v = redis.call('HGET', KEYS[1], 'v')
+if v == ARGV[2] and redis.call('HGET', KEYS[1], 'd') == ARGV[3] then return 2 end
+if v ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3], 'a', ARGV[4])
 return 1`;
 
@@ -25,3 +30,21 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[2])`;
 export const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])`;
+
+/**
+ * KEYS[1] index (a sorted set: member storeId, score the epoch ms it is listed until);
+ * ARGV storeId, ttlMs, nowMs. Lists the member for ttlMs and drops members past their time,
+ * so that the index of a subject who logs in every day does not grow forever.
+ */
+export const ADD_TO_INDEX = `
+local now = tonumber(ARGV[3])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+
+/** KEYS[1] index; ARGV nowMs. The members still listed, and the index deleted. */
+export const TAKE_INDEX = `
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')
+redis.call('DEL', KEYS[1])
+return members`;

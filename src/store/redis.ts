@@ -1,8 +1,8 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cluster, type Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
-import type { StoreConfig } from '../config/types.js';
 import type { SessionStore, StoredSession } from './store.js';
-import { READ_SESSION, RELEASE_LOCK, RENEW_LOCK, REPLACE_SESSION } from './redis-scripts.js';
+import { ADD_TO_INDEX, READ_SESSION, RELEASE_LOCK, RENEW_LOCK, REPLACE_SESSION, TAKE_INDEX } from './redis-scripts.js';
 
 type Key = string | Buffer;
 type Arg = string | number | Buffer;
@@ -12,65 +12,56 @@ interface ScriptCommands {
   bffReplaceSession(key: Key, expected: Arg, version: Arg, data: Buffer, abs: Arg): Promise<number>;
   bffRenewLock(key: Key, owner: Arg, leaseMs: Arg): Promise<number>;
   bffReleaseLock(key: Key, owner: Arg): Promise<number>;
+  bffAddToIndex(key: Key, storeId: Arg, ttlMs: Arg, nowMs: Arg): Promise<number>;
+  bffTakeIndex(key: Key, nowMs: Arg): Promise<string[]>;
 }
 type Client = (Redis | Cluster) & ScriptCommands;
 
 const CONNECT_WAIT_MS = 2_000;
 
-// Fail fast while Redis is away (no offline queue, a command timeout): callers get a 503
-// at once instead of piling up; reconnection goes on in the background for ever.
-const failFast: RedisOptions = {
-  enableOfflineQueue: false,
-  commandTimeout: 1_000,
-  connectTimeout: 2_000,
-  maxRetriesPerRequest: 0,
-  retryStrategy: (times) => Math.min(times * 100, 1_000),
-};
-
-export function connectRedis(config: StoreConfig): Redis | Cluster {
-  if (config.cluster) {
-    return new Cluster(config.cluster.nodes.map(parseHostPort), {
-      enableOfflineQueue: false,
-      scaleReads: 'master',
-      clusterRetryStrategy: (times) => Math.min(times * 100, 1_000),
-      redisOptions: { ...failFast, password: config.cluster.password },
-    });
-  }
-  if (config.sentinel) {
-    const { name, nodes, password, sentinelPassword } = config.sentinel;
-    return new Redis({
-      ...failFast,
-      sentinels: nodes.map(parseHostPort),
-      name,
-      password,
-      sentinelPassword,
-      sentinelRetryStrategy: (times) => Math.min(times * 100, 1_000),
-    });
-  }
-  return new Redis(config.url ?? 'redis://127.0.0.1:6379', failFast);
-}
-
-function parseHostPort(node: string): { host: string; port: number } {
-  const i = node.lastIndexOf(':');
-  return { host: node.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(node.slice(i + 1)) };
+/** ioredis learns the scripts per connection. */
+function withScripts(redis: Redis | Cluster): Client {
+  redis.defineCommand('bffReadSession', { numberOfKeys: 1, lua: READ_SESSION });
+  redis.defineCommand('bffReplaceSession', { numberOfKeys: 1, lua: REPLACE_SESSION });
+  redis.defineCommand('bffRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
+  redis.defineCommand('bffReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
+  redis.defineCommand('bffAddToIndex', { numberOfKeys: 1, lua: ADD_TO_INDEX });
+  redis.defineCommand('bffTakeIndex', { numberOfKeys: 1, lua: TAKE_INDEX });
+  // errors surface on the commands; the event only needs a listener so it is not fatal
+  redis.on('error', () => {});
+  return redis as Client;
 }
 
 export class RedisStore implements SessionStore {
   private readonly redis: Client;
+
   private wasReady = false;
 
   constructor(
     redis: Redis | Cluster,
     private readonly prefix: string,
+    /**
+     * Sentinel: after a compare-and-set, wait (best effort, this long at most) until a
+     * replica has the write. A refresh's new tokens written to a master that a failover is
+     * demoting would otherwise vanish with it, and the consumed refresh token come back.
+     */
+    private readonly replicationWaitMs = 0,
   ) {
-    redis.defineCommand('bffReadSession', { numberOfKeys: 1, lua: READ_SESSION });
-    redis.defineCommand('bffReplaceSession', { numberOfKeys: 1, lua: REPLACE_SESSION });
-    redis.defineCommand('bffRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
-    redis.defineCommand('bffReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
-    // errors surface on the commands; the event only needs a listener so it is not fatal
-    redis.on('error', () => {});
-    this.redis = redis as Client;
+    this.redis = withScripts(redis);
     redis.once('ready', () => (this.wasReady = true));
+  }
+
+  /**
+   * Whether a replica has every write of this connection. One connection on purpose: the
+   * session a lock holder re-reads must come from the same primary as its lock, also while a
+   * failover moves the client. WAIT blocks the connection, so it is used only on refreshes.
+   */
+  private async replicated(timeoutMs: number): Promise<boolean> {
+    return (await (this.redis as Redis).wait(1, timeoutMs)) >= 1;
+  }
+
+  private get waitsForReplicas(): boolean {
+    return this.replicationWaitMs > 0 && !(this.redis instanceof Cluster);
   }
 
 
@@ -78,6 +69,7 @@ export class RedisStore implements SessionStore {
   private sessionKey = (id: string) => `${this.prefix}s:{${id}}`;
   private lockKey = (id: string) => `${this.prefix}lock:{${id}}`;
   private onceKey = (id: string) => `${this.prefix}once:{${id}}`;
+  private indexKey = (index: string) => `${this.prefix}idx:{${index}}`;
 
   readSession(id: string, idleMs: number): Promise<StoredSession | null> {
     return this.run(async () => {
@@ -104,8 +96,15 @@ export class RedisStore implements SessionStore {
   replaceSession(id: string, expectedVersion: number, s: StoredSession): Promise<boolean> {
     return this.run(async () => {
       const key = this.sessionKey(id);
-      const r = await this.redis.bffReplaceSession(key, expectedVersion, s.version, s.data, s.absoluteExpiresAt);
-      return r === 1;
+      const deadline = Date.now() + this.replicationWaitMs;
+      for (;;) {
+        const r = await this.redis.bffReplaceSession(key, expectedVersion, s.version, s.data, s.absoluteExpiresAt);
+        if (r === 0) return false;
+        if (!this.waitsForReplicas || (await this.replicated(200)) || Date.now() > deadline) return true;
+        // not on a replica yet: a failover may be under way; write again (idempotent) once
+        // the client follows the new master, where the expected version is still there
+        await sleep(100);
+      }
     });
   }
 
@@ -129,8 +128,35 @@ export class RedisStore implements SessionStore {
     return this.run(async () => (await this.redis.bffRenewLock(this.lockKey(id), owner, leaseMs)) === 1);
   }
 
+  confirmLock(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.run(async () => {
+      const renew = async () => (await this.redis.bffRenewLock(this.lockKey(id), owner, leaseMs)) === 1;
+      if (!(await renew())) return false;
+      if (!this.waitsForReplicas) return true;
+      // During a failover two masters answer for a moment, each with its own locks. Once a
+      // replica has our lock it survives a promotion; if none confirms it in time, ask again:
+      // a client that has meanwhile followed the new master no longer finds the lock there.
+      // The wait is long enough for the client to follow a failover (+switch-master); should
+      // the command timeout (1 s) cut it short, the caller treats the lock as lost and retries.
+      if (await this.replicated(1_000)) return true;
+      return renew();
+    });
+  }
+
   releaseLock(id: string, owner: string): Promise<void> {
     return this.run(async () => void (await this.redis.bffReleaseLock(this.lockKey(id), owner)));
+  }
+
+  addToIndex(index: string, storeId: string, ttlMs: number): Promise<void> {
+    return this.run(async () => void (await this.redis.bffAddToIndex(this.indexKey(index), storeId, ttlMs, Date.now())));
+  }
+
+  takeIndex(index: string): Promise<string[]> {
+    return this.run(() => this.redis.bffTakeIndex(this.indexKey(index), Date.now()));
+  }
+
+  claimOnce(id: string, ttlMs: number): Promise<boolean> {
+    return this.run(async () => (await this.redis.set(this.onceKey(id), '1', 'PX', ttlMs, 'NX')) === 'OK');
   }
 
   ping(): Promise<void> {
@@ -161,11 +187,7 @@ export class RedisStore implements SessionStore {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.redis.quit();
-    } catch {
-      this.redis.disconnect();
-    }
+    await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
   private async run<T>(op: () => Promise<T>): Promise<T> {

@@ -39,8 +39,23 @@ export interface SessionStore {
   acquireLock(id: string, owner: string, leaseMs: number): Promise<boolean>;
   /** Extend a lease we still hold; false when it was lost. */
   renewLock(id: string, owner: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Right before a refresh token is spent: whether the lock is still ours, as the store that
+   * will survive a failover sees it (with a replica: once a replica has the lock too).
+   */
+  confirmLock(id: string, owner: string, leaseMs: number): Promise<boolean>;
   /** Release a lock only if we still hold it (compare-and-delete). */
   releaseLock(id: string, owner: string): Promise<void>;
+
+  /**
+   * List a session under an index key (the hash of its IdP session id or subject, for
+   * back-channel logout) for `ttlMs`; members past their time are dropped.
+   */
+  addToIndex(index: string, storeId: string, ttlMs: number): Promise<void>;
+  /** The store ids still listed under an index key; the key is removed. */
+  takeIndex(index: string): Promise<string[]>;
+  /** True only for the first claim of an id within `ttlMs` (replay protection). */
+  claimOnce(id: string, ttlMs: number): Promise<boolean>;
 
   ping(): Promise<void>;
   close(): Promise<void>;

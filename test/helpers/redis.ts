@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
+import { waitForPing } from './redis-process.js';
 
 // A real redis-server for the tests, on a free port, stopped by the test that started it.
 // With REDIS_URL set the tests use that server instead (and cannot stop or restart it).
@@ -66,23 +66,6 @@ export async function startRedis(opts: { persist?: boolean; mustControl?: boolea
   };
 }
 
-async function waitForPing(port: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const c = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    c.on('error', () => {});
-    try {
-      await c.connect();
-      await c.ping();
-      c.disconnect();
-      return;
-    } catch {
-      c.disconnect();
-      if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
-      await sleep(50);
-    }
-  }
-}
 
 function sharedRedis(url: string): TestRedis {
   const clients: Redis[] = [];

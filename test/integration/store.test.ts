@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/store/memory.js';
-import { connectRedis, RedisStore } from '../../src/store/redis.js';
+import { RedisStore } from '../../src/store/redis.js';
+import { connectRedis } from '../../src/store/redis-connect.js';
 import type { SessionStore } from '../../src/store/store.js';
 import { SessionCipher } from '../../src/session/cipher.js';
 import { Sessions } from '../../src/session/sessions.js';
@@ -107,7 +108,10 @@ describe.each([
     expect(await store().acquireLock(key, 'b', 5_000)).toBe(false);
     expect(await store().renewLock(key, 'b', 5_000)).toBe(false);
     expect(await store().renewLock(key, 'a', 5_000)).toBe(true);
+    expect(await store().confirmLock(key, 'a', 5_000)).toBe(true);
+    expect(await store().confirmLock(key, 'b', 5_000)).toBe(false);
     await store().releaseLock(key, 'a');
+    expect(await store().confirmLock(key, 'a', 5_000)).toBe(false);
     expect(await store().acquireLock(key, 'b', 5_000)).toBe(true);
   });
 
@@ -116,6 +120,46 @@ describe.each([
     expect(await store().acquireLock(key, 'dead', 100)).toBe(true);
     await sleep(200);
     expect(await store().acquireLock(key, 'next', 5_000)).toBe(true);
+  });
+
+  it('indexes sessions and hands the index over once', async () => {
+    const index = id();
+    await store().addToIndex(index, 's1', 60_000);
+    await store().addToIndex(index, 's2', 60_000);
+    await store().addToIndex(index, 's1', 60_000);
+    expect((await store().takeIndex(index)).sort()).toEqual(['s1', 's2']);
+    expect(await store().takeIndex(index)).toEqual([]);
+  });
+
+  it('lists each member for its own ttl, so an index never outgrows its live sessions', async () => {
+    const index = id();
+    await store().addToIndex(index, 's1', 5_000);
+    await store().addToIndex(index, 's2', 100);
+    await sleep(200);
+    expect(await store().takeIndex(index)).toEqual(['s1']);
+    await store().addToIndex(index, 's3', 100);
+    await sleep(200);
+    expect(await store().takeIndex(index)).toEqual([]);
+  });
+
+  it('claims an id once (replay protection)', async () => {
+    const key = id();
+    const claims = await Promise.all([store().claimOnce(key, 60_000), store().claimOnce(key, 60_000)]);
+    expect(claims.sort()).toEqual([false, true]);
+  });
+
+  it('ends every session of a sid, or of a sub (Sessions on top)', async () => {
+    const sessions = new Sessions(store(), new SessionCipher([Buffer.alloc(32, 1)]), { idleTimeoutMs: 60_000, absoluteTimeoutMs: 3_600_000 });
+    const sub = `user-${id()}`;
+    const a = await sessions.create({ ...data('a'), sub, sid: `${sub}-idp-1` });
+    const b = await sessions.create({ ...data('b'), sub, sid: `${sub}-idp-2` });
+    const c = await sessions.create({ ...data('c'), sub });
+    expect(await sessions.endAllOf({ sid: `${sub}-idp-1`, sub })).toBe(1);
+    expect(await sessions.load(a.sessionId)).toBeNull();
+    expect(await sessions.load(b.sessionId)).not.toBeNull();
+    expect(await sessions.endAllOf({ sub })).toBe(3); // b and c, and a's stale entry
+    expect(await sessions.load(b.sessionId)).toBeNull();
+    expect(await sessions.load(c.sessionId)).toBeNull();
   });
 
   it('keeps sessions encrypted and bound to their id (Sessions on top)', async () => {

@@ -1,0 +1,76 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestIdp, type TestIdp } from '../helpers/idp.js';
+import { call, countStatuses, startInstances, type CallResult, type Instances } from '../helpers/instances.js';
+import { loginThroughGateway } from '../helpers/login.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+
+// Redis (with persistence) stops under load and comes back. While it is away every call is
+// a fast 503; once it is back every call succeeds again within seconds, and every session
+// made before the outage is still there.
+
+let redis: TestRedis;
+let idp: TestIdp;
+let upstream: TestUpstream;
+let instances: Instances;
+
+beforeAll(async () => {
+  redis = await startRedis({ persist: true, mustControl: true });
+  idp = await startTestIdp({ accessTokenTtl: 3600 });
+  upstream = await startUpstream();
+  instances = await startInstances(3, { idp, store: redis.url, routes: [{ prefix: '/api', upstream: upstream.url }] });
+});
+
+afterAll(async () => {
+  await instances?.close();
+  await upstream?.close();
+  await idp?.close();
+  await redis?.close();
+});
+
+describe('Redis outage under load', () => {
+  it('503s while it is down, none slower than 2 s; all calls good again within 5 s; no session lost', async () => {
+    const cookies: string[] = [];
+    for (let i = 0; i < 12; i++) cookies.push((await loginThroughGateway(instances.gateways[i % 3]!.url)).sessionCookie);
+    const urls = instances.gateways.map((g) => `${g.url}/api/me`);
+
+    // six callers keep going through the outage
+    const results: CallResult[] = [];
+    let running = true;
+    const load = Array.from({ length: 6 }, async (_, w) => {
+      for (let n = 0; running; n++) results.push(await call(urls[(w + n) % 3]!, cookies[(w + n) % cookies.length]!));
+    });
+
+    await sleep(300);
+    await redis.stop();
+    const outageFrom = results.length;
+    await sleep(1_500);
+    const during = results.slice(outageFrom);
+    await redis.start();
+    const backAt = Date.now();
+
+    // every caller gets a 200 again within 5 s of the restart
+    let recovered = false;
+    while (!recovered && Date.now() - backAt < 5_000) {
+      const probe = await Promise.all(urls.map((url, i) => call(url, cookies[i]!)));
+      recovered = probe.every((r) => r.status === 200);
+      if (!recovered) await sleep(100);
+    }
+    running = false;
+    await Promise.all(load);
+
+    expect(recovered).toBe(true);
+    expect(during.length).toBeGreaterThan(0);
+    expect(Object.keys(countStatuses(during)).map(Number).sort()).toEqual(expect.arrayContaining([503]));
+    for (const r of results) {
+      expect([200, 503]).toContain(r.status);
+      expect(r.ms).toBeLessThan(2_000);
+      if (r.status === 503) expect(JSON.parse(r.body)).toEqual({ error: 'session_store_unavailable' });
+    }
+
+    // persisted: every session made before the outage works on every instance
+    const after = await Promise.all(cookies.flatMap((c) => urls.map((url) => call(url, c))));
+    expect(countStatuses(after)).toEqual({ 200: cookies.length * 3 });
+  });
+});
