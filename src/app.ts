@@ -7,19 +7,24 @@ import { authRoutes } from './auth/routes.js';
 import type { GatewayConfig } from './config/types.js';
 import type { GatewayContext } from './context.js';
 import { IdpClient } from './oidc/idp-client.js';
+import { LogoutTokenVerifier } from './oidc/logout-token.js';
 import { installErrorHandler } from './observability/error-handler.js';
 import { healthRoutes } from './observability/health.js';
-import { loggerOptions } from './observability/logger.js';
+import { loggerOptions, routeLabel } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { registerRoute } from './proxy/route.js';
-import { unsupportedRouteFeatures } from './proxy/unsupported.js';
+import { registerSoapRoute } from './proxy/soap-route.js';
 import { SessionCipher } from './session/cipher.js';
 import { SessionCookies } from './session/cookies.js';
 import { Sessions } from './session/sessions.js';
 import { createStore } from './store/create.js';
 import type { SessionStore } from './store/store.js';
 import { RefreshLock } from './tokens/refresh-lock.js';
+import { ServiceTokens } from './tokens/service-tokens.js';
 import { SessionTokens } from './tokens/session-tokens.js';
+
+/** how long shutdown waits for refreshes in flight to write their tokens (see RefreshLock.drain) */
+const SHUTDOWN_REFRESH_WAIT_MS = 5_000;
 
 export interface AppOptions {
   /** where logs go (default stdout); tests capture them here */
@@ -38,8 +43,6 @@ export interface AppOptions {
  * connected, every route is registered. `app.close()` releases everything it opened.
  */
 export async function buildApp(config: GatewayConfig, options: AppOptions = {}): Promise<FastifyInstance> {
-  const unsupported = unsupportedRouteFeatures(config);
-  if (unsupported.length > 0) throw new Error(unsupported.join('\n'));
   const app = Fastify({
     logger: loggerOptions({ level: options.logLevel, stream: options.logStream }),
     // fastify accepts a hop count too, though its type does not say so
@@ -48,21 +51,27 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     bodyLimit: 1024 * 1024,
   });
   const store = options.store ?? createStore(config.store, app.log);
-  app.addHook('onClose', () => store.close());
+  let ctx: GatewayContext | undefined;
+  // runs once in-flight calls are done (or cut off): refreshes still running get a moment to
+  // write their tokens and release their locks, then the store closes
+  app.addHook('onClose', async () => {
+    await ctx?.refreshLock.drain(SHUTDOWN_REFRESH_WAIT_MS);
+    await ctx?.serviceTokens.close?.();
+    await store.close();
+  });
   try {
     await store.ping().catch((err: unknown) => {
       app.log.warn({ err: String(err) }, 'the session store does not answer yet; calls get 503 until it does');
     });
-    const ctx = await context(config, store, options);
+    const shared = (ctx = await context(config, store, options));
     installErrorHandler(app);
     app.addHook('onResponse', async (request, reply) => {
-      const route = (request.routeOptions.config as { routeLabel?: string }).routeLabel ?? request.routeOptions.url ?? 'unmatched';
-      ctx.metrics.httpRequests.inc({ route, status: String(reply.statusCode) });
+      shared.metrics.httpRequests.inc({ route: routeLabel(request), status: String(reply.statusCode) });
     });
     await app.register(cookie, { secret: config.session.secrets });
-    healthRoutes(app, ctx);
-    authRoutes(app, ctx);
-    for (const route of config.routes) await registerRoute(app, ctx, route);
+    healthRoutes(app, shared);
+    authRoutes(app, shared);
+    for (const route of config.routes) await (route.soap ? registerSoapRoute(app, shared, route) : registerRoute(app, shared, route));
     await app.ready();
     return app;
   } catch (e) {
@@ -81,6 +90,8 @@ async function context(config: GatewayConfig, store: SessionStore, options: AppO
   const tokens = new SessionTokens(sessions, idp, lock, metrics, {
     refreshBeforeMs: config.oidc.refreshBeforeMs,
     maxWaitMs: 15_000,
+    successorTtlMs: 10_000,
+    writeRetryMs: 5_000,
   });
   return {
     config,
@@ -88,8 +99,17 @@ async function context(config: GatewayConfig, store: SessionStore, options: AppO
     sessions,
     cookies: new SessionCookies(config),
     idp,
+    refreshLock: lock,
+    logoutTokens: new LogoutTokenVerifier({
+      issuer: idp.metadata.issuer,
+      clientId: config.oidc.clientId,
+      jwksUri: idp.metadata.jwks_uri ?? new URL('jwks', `${idp.metadata.issuer}/`).href,
+      maxAgeSeconds: 120,
+      clockToleranceSeconds: 30,
+    }),
     logins: new LoginTransactions(store, cipher),
     tokens,
+    serviceTokens: new ServiceTokens(config.tokenSources, { store, cipher, lock, metrics }, { maxWaitMs: 15_000 }),
     metrics,
   };
 }

@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
 async function run(config: GatewayConfig): Promise<number> {
   let app: FastifyInstance;
   try {
-    app = await buildApp(config);
+    app = await buildApp(config, process.env.LOG_LEVEL ? { logLevel: process.env.LOG_LEVEL } : {});
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (e) {
     process.stderr.write(`bff-gateway failed to start: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -57,6 +57,11 @@ export const errors = {
   gatewayTimeout: (opts: Opts = {}) => new GatewayError('gateway_timeout', 504, opts),
   notFound: () => new GatewayError('not_found', 404),
   payloadTooLarge: () => new GatewayError('payload_too_large', 413),
+  /** a SOAP route's POST body that is not a well-formed SOAP envelope (or holds a DOCTYPE) */
+  invalidSoapEnvelope: (description: string) => new GatewayError('invalid_soap_envelope', 400, { description }),
+  methodNotAllowed: (allow: string) => new GatewayError('method_not_allowed', 405, { headers: { allow } }),
+  /** the request body did not arrive within the route's timeout */
+  requestTimeout: () => new GatewayError('request_timeout', 408),
   internal: (opts: Opts = {}) => new GatewayError('internal_error', 500, opts),
 } as const;
 

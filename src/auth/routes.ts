@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
+import { backchannelLogoutRoute } from './backchannel-logout.js';
 import { callbackRoute } from './callback.js';
 import { loginRoute } from './login.js';
 import { logoutRoute } from './logout.js';
@@ -11,4 +12,5 @@ export function authRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   callbackRoute(app, ctx);
   userRoute(app, ctx);
   logoutRoute(app, ctx);
+  backchannelLogoutRoute(app, ctx);
 }

@@ -8,6 +8,9 @@ import type { IdpMemoryStore } from './idp-store.js';
 /** oidc-provider's default routes for the endpoints the fault injection and stats watch. */
 export const ROUTES = { token: '/token', revocation: '/token/revocation' } as const;
 
+/** The scopes the demo identity provider knows. */
+export const SCOPES: readonly string[] = ['openid', 'offline_access', 'profile', 'email'];
+
 export interface ProviderConfigOptions {
   clients: ClientMetadata[];
   users: readonly DemoUser[];
@@ -50,7 +53,7 @@ export async function buildProviderConfig(opts: ProviderConfigOptions): Promise<
     adapter: opts.store.adapterFactory,
     clients: opts.clients,
     claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
-    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    scopes: [...SCOPES],
     responseTypes: ['code'],
     // Release the granted profile/email claims in the ID token too (the gateway's
     // /auth/user reads them from there).

@@ -10,6 +10,8 @@ export interface IdpStats {
   refreshFailures: number; // failed refresh_token grants (injected failures not included)
   refreshFailuresByError: Record<string, number>; // e.g. { invalid_grant: 2 }
   clientCredentials: number; // successful client_credentials grants
+  passwordGrants: number; // successful password grants
+  passwordGrantFailures: number; // failed password grants (wrong password, unknown user, ...)
   injectedFailures: number; // token requests answered by setTokenEndpointFailure
   revocations: number; // POSTs to the revocation endpoint
   grantRevocations: number; // grants revoked: refresh token reuse, revocation, logout
@@ -21,7 +23,7 @@ export interface IdpStats {
 export function emptyStats(): IdpStats {
   return {
     tokenRequests: 0, codeExchanges: 0, refreshes: 0, refreshFailures: 0, refreshFailuresByError: {},
-    clientCredentials: 0, injectedFailures: 0, revocations: 0, grantRevocations: 0, endSessions: 0,
+    clientCredentials: 0, passwordGrants: 0, passwordGrantFailures: 0, injectedFailures: 0, revocations: 0, grantRevocations: 0, endSessions: 0,
     backchannelLogouts: 0, backchannelLogoutFailures: 0,
   };
 }
@@ -37,8 +39,10 @@ export function countProviderEvents(provider: Provider, stats: IdpStats): void {
     if (type === 'authorization_code') stats.codeExchanges += 1;
     else if (type === 'refresh_token') stats.refreshes += 1;
     else if (type === 'client_credentials') stats.clientCredentials += 1;
+    else if (type === 'password') stats.passwordGrants += 1;
   });
   provider.on('grant.error', (ctx, err) => {
+    if (grantType(ctx) === 'password') stats.passwordGrantFailures += 1;
     if (grantType(ctx) !== 'refresh_token') return;
     const code = err.error ?? 'server_error';
     stats.refreshFailures += 1;

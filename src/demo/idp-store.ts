@@ -68,6 +68,17 @@ export class IdpMemoryStore {
     this.#unindex(key, id, entry.payload);
   }
 
+  /** The ids of the live grants (model "Grant") of an account. */
+  grantIdsOf(accountId: string): string[] {
+    const ids: string[] = [];
+    for (const key of this.#entries.keys()) {
+      if (!key.startsWith('Grant:')) continue;
+      const id = key.slice('Grant:'.length);
+      if (this.get('Grant', id)?.accountId === accountId) ids.push(id);
+    }
+    return ids;
+  }
+
   revokeByGrantId(grantId: string): void {
     const members = this.#grants.get(grantId);
     if (!members) return;

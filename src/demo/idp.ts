@@ -4,8 +4,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Provider, type ClientMetadata } from 'oidc-provider';
-import { ROUTES, buildProviderConfig } from './idp-config.js';
+import { ROUTES, SCOPES, buildProviderConfig } from './idp-config.js';
 import { createInteractionHandler, type DemoUser } from './idp-interactions.js';
+import { registerPasswordGrant } from './idp-password-grant.js';
 import { countProviderEvents, emptyStats, type IdpStats } from './idp-stats.js';
 import { IdpMemoryStore } from './idp-store.js';
 
@@ -47,6 +48,11 @@ export interface DemoIdp extends Pick<IdpFaults, 'stopListening' | 'resumeListen
   faults: IdpFaults;
   /** Adds or replaces a client at run time (validated; static clients can't be replaced). */
   upsertClient(metadata: ClientMetadata): Promise<void>;
+  /**
+   * Revokes every grant of an account, with its access and refresh tokens, as an
+   * administrator would (not counted in stats.grantRevocations). Returns how many.
+   */
+  revokeGrantsOf(accountId: string): number;
   resetStats(): void;
   close(): Promise<void>;
 }
@@ -74,6 +80,7 @@ export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
       accessTokenTtl: () => positiveSeconds(typeof accessTokenTtl === 'function' ? accessTokenTtl() : accessTokenTtl),
       refreshTokenTtl: positiveSeconds(refreshTokenTtl),
     }));
+    registerPasswordGrant(provider, opts.users, SCOPES);
   } catch (err) {
     server.close();
     throw err;
@@ -146,6 +153,14 @@ export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
       if (staticClientIds.has(metadata.client_id)) throw new Error(`static client ${metadata.client_id} can't be replaced`);
       await provider.Client.validate(metadata);
       store.set('Client', metadata.client_id, { ...metadata });
+    },
+    revokeGrantsOf: (accountId) => {
+      const grantIds = store.grantIdsOf(accountId);
+      for (const grantId of grantIds) {
+        store.revokeByGrantId(grantId);
+        store.delete('Grant', grantId);
+      }
+      return grantIds.length;
     },
     resetStats: () => { Object.assign(stats, emptyStats()); },
     close: stopListening,

@@ -28,6 +28,8 @@ declare module 'oidc-provider' {
     params?: UnknownObject;
     route?: string;
     client?: Client;
+    /** records a model instance of the request (events and later lookups read it) */
+    entity(name: string, value: unknown): void;
   }
 
   /** The koa context, as far as this project uses it. */
@@ -111,6 +113,33 @@ declare module 'oidc-provider' {
     find(id: string): Promise<Grant | undefined>;
   }
 
+  /** An access or refresh token being issued (opaque format: its value is returned by save()). */
+  export interface IssuableToken {
+    scope?: string;
+    readonly expiration: number;
+    save(): Promise<string>;
+  }
+
+  export interface IssuableTokenConstructor {
+    new (properties: {
+      accountId: string;
+      client: Client;
+      grantId: string;
+      gty: string;
+      scope?: string;
+      rotations?: number;
+    }): IssuableToken;
+  }
+
+  export type ProviderErrorConstructor = new (description?: string, detail?: string) => ProviderError;
+
+  /** The OAuth errors oidc-provider renders as token endpoint error responses. */
+  export const errors: {
+    InvalidGrant: ProviderErrorConstructor;
+    InvalidRequest: ProviderErrorConstructor;
+    InvalidScope: ProviderErrorConstructor;
+  };
+
   export interface ClientConstructor {
     find(id: string): Promise<Client | undefined>;
     validate(metadata: ClientMetadata): Promise<void>;
@@ -185,6 +214,10 @@ declare module 'oidc-provider' {
     readonly issuer: string;
     readonly Grant: GrantConstructor;
     readonly Client: ClientConstructor;
+    readonly AccessToken: IssuableTokenConstructor;
+    readonly RefreshToken: IssuableTokenConstructor;
+    /** Adds a token endpoint grant type; `params` are the form parameters it reads. */
+    registerGrantType(name: string, handler: (ctx: KoaContext) => Promise<void>, params?: string[]): void;
     callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
     use(middleware: Middleware): this;
     on<K extends keyof ProviderEventMap>(event: K, listener: (...args: ProviderEventMap[K]) => void): this;

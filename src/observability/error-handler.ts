@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeError, errors, GatewayError, StoreUnavailableError } from '../errors.js';
+import { renderSoapRouteFault } from '../soap/fault.js';
 
 // The one place errors become responses. Every failure is a GatewayError by the time it is
 // rendered: store outages become session_store_unavailable, fastify's own 4xx keep their
@@ -29,7 +30,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       request.log.warn({ code: gatewayError.code, cause: describeError(cause) }, 'request failed');
     }
     if (gatewayError.code === 'internal_error') request.log.error({ err: error }, 'unexpected error');
-    return renderJson(reply, gatewayError);
+    return renderSoapRouteFault(request, reply, gatewayError) ?? renderJson(reply, gatewayError);
   });
   app.setNotFoundHandler((_request, reply) => renderJson(reply, errors.notFound()));
 }

@@ -1,64 +1,72 @@
-import proxy from '@fastify/http-proxy';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
-import { errors } from '../errors.js';
-import { requestSession, requireCsrfHeader } from '../session/request-session.js';
+import { noteUpstreamResponse } from '../observability/logger.js';
+import { authorize } from './authorize.js';
 import { forwardHeaders } from './forward-headers.js';
-import { upstreamError } from './upstream-errors.js';
+import { registerProxy, upstreamHeaders, type FromOptions } from './register-proxy.js';
+import { holdForReplay, isInvalidTokenChallenge, type ReplayBody } from './replay.js';
 
 // One @fastify/http-proxy registration per configured route. Before forwarding: the CSRF
-// header, the session, a fresh access token. Bodies stream both ways untouched.
+// header, the session, a fresh access token. Bodies stream both ways untouched, except small
+// ones on routes that retry: an upstream 401 invalid_token gets one forced refresh and one
+// replay of the call.
 
 const ACCESS_TOKEN = Symbol('bff.accessToken');
 const STARTED = Symbol('bff.upstreamStarted');
-type ProxiedRequest = FastifyRequest & { [ACCESS_TOKEN]?: string; [STARTED]?: bigint };
+const REPLAY = Symbol('bff.replayBody');
+type ProxiedRequest = FastifyRequest & { [ACCESS_TOKEN]?: string; [STARTED]?: bigint; [REPLAY]?: ReplayBody };
 
 export async function registerRoute(app: FastifyInstance, ctx: GatewayContext, route: RouteConfig): Promise<void> {
   const trustProxy = ctx.config.server.trustProxy !== false;
   const isOwnCookie = (name: string) => ctx.cookies.isOwn(name);
   const sendsToken = route.token !== 'none';
+  const retries = route.retryOn401 && sendsToken;
   const histogram = ctx.metrics.upstreamDuration.labels({ route: route.prefix });
 
-  await app.register(proxy, {
-    upstream: route.upstream,
-    prefix: route.prefix === '/' ? '' : route.prefix,
-    rewritePrefix: route.rewritePrefix,
-    config: { routeLabel: route.prefix },
-    undici: { headersTimeout: route.timeoutMs, bodyTimeout: route.timeoutMs, connections: 128 },
-    preHandler: (request) => authorize(ctx, route, request),
-    replyOptions: {
-      rewriteRequestHeaders: (request, headers) => {
-        (request as ProxiedRequest)[STARTED] = process.hrtime.bigint();
-        return forwardHeaders(request, headers, {
-          isOwnCookie,
-          sendsToken,
-          trustProxy,
-          accessToken: (request as ProxiedRequest)[ACCESS_TOKEN],
-        });
+  const forward = (request: ProxiedRequest, reply: FastifyReply, dest: string, options: FromOptions, last: boolean) => {
+    const held = request[REPLAY];
+    const body = held?.kind === 'buffered' ? { body: held.body, contentType: request.headers['content-type'] ?? 'application/octet-stream' } : {};
+    return reply.from(dest, {
+      ...options,
+      ...body,
+      onResponse: (_request, _reply, res) => {
+        const started = request[STARTED];
+        if (started !== undefined) {
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          histogram.observe(seconds);
+          noteUpstreamResponse(request, res.statusCode, seconds);
+        }
+        const replayable = held !== undefined && held.kind !== 'streamed';
+        if (last || !replayable || res.statusCode !== 401 || !isInvalidTokenChallenge(upstreamHeaders(res))) {
+          return reply.send(res.stream);
+        }
+        res.stream.resume(); // this answer is dropped: drain it
+        authorize(ctx, route, request, request[ACCESS_TOKEN])
+          .then((token) => {
+            request[ACCESS_TOKEN] = token;
+            request.log.info('upstream refused the access token (invalid_token): refreshed, replaying once');
+            forward(request, reply, dest, options, true);
+          })
+          .catch((error: unknown) => reply.send(error));
       },
-      onResponse: (request, reply, res) => {
-        const started = (request as ProxiedRequest)[STARTED];
-        if (started !== undefined) histogram.observe(Number(process.hrtime.bigint() - started) / 1e9);
-        reply.send(res.stream);
-      },
-      onError: (reply, { error }) => {
-        reply.send(upstreamError(error));
-      },
+    });
+  };
+
+  await registerProxy(app, route, {
+    preHandler: async (request: ProxiedRequest) => {
+      request[ACCESS_TOKEN] = await authorize(ctx, route, request);
+      if (retries && request[ACCESS_TOKEN] !== undefined) request[REPLAY] = await holdForReplay(request, route.timeoutMs);
+    },
+    forward: (request, reply, dest, options) => forward(request, reply, dest, options, !retries),
+    rewriteRequestHeaders: (request, headers) => {
+      (request as ProxiedRequest)[STARTED] = process.hrtime.bigint();
+      return forwardHeaders(request, headers, {
+        isOwnCookie,
+        sendsToken,
+        trustProxy,
+        accessToken: (request as ProxiedRequest)[ACCESS_TOKEN],
+      });
     },
   });
-}
-
-async function authorize(ctx: GatewayContext, route: RouteConfig, request: FastifyRequest): Promise<void> {
-  if (route.csrf) requireCsrfHeader(request);
-  if (!route.requireSession && route.token === 'none') return;
-  const session = await requestSession(ctx, request);
-  if (!session) {
-    if (route.requireSession) throw errors.unauthenticated();
-    return;
-  }
-  if (route.token === 'session') {
-    const fresh = await ctx.tokens.fresh(session);
-    (request as ProxiedRequest)[ACCESS_TOKEN] = fresh.data.tokens.accessToken;
-  }
 }

@@ -1,10 +1,14 @@
 // What a session holds. Serialised to JSON, then sealed by SessionCipher before it reaches
 // the store; nothing here is ever written anywhere in plain text.
 
-export interface TokenSet {
+/** An access token and when it expires. */
+export interface AccessToken {
   accessToken: string;
   /** epoch ms; undefined when the IdP did not say (then only an upstream 401 refreshes) */
   accessTokenExpiresAt?: number;
+}
+
+export interface TokenSet extends AccessToken {
   refreshToken?: string;
   idToken?: string;
   scope?: string;
@@ -17,6 +21,11 @@ export interface SessionData {
   /** the subset of ID token claims /auth/user shows */
   claims: Record<string, unknown>;
   tokens: TokenSet;
+  /**
+   * Downscoped access tokens by scope (routes[].scope), got with the session's refresh
+   * token; that refresh token (in `tokens`) keeps the grant's full scope.
+   */
+  scoped?: Record<string, AccessToken>;
   createdAt: number;
 }
 

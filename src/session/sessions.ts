@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { SessionConfig } from '../config/types.js';
+import { whileStoreAway } from '../store/retry.js';
 import type { SessionStore } from '../store/store.js';
 import type { SessionCipher } from './cipher.js';
+import { SessionIndex, type SessionRef } from './session-index.js';
 import type { LoadedSession, SessionData } from './session.js';
 
 /** 256 random bits, base64url: the value the cookie carries (signed). */
@@ -14,13 +16,18 @@ export function storeIdOf(sessionId: string): string {
   return createHash('sha256').update(sessionId).digest('base64url');
 }
 
-// Sessions on top of the store: encryption at rest, timeouts, compare-and-set writes.
+// Sessions on top of the store: encryption at rest, timeouts, compare-and-set writes, and
+// an index by IdP session and subject for back-channel logout.
 export class Sessions {
+  private readonly index: SessionIndex;
+
   constructor(
     private readonly store: SessionStore,
     private readonly cipher: SessionCipher,
     private readonly config: Pick<SessionConfig, 'idleTimeoutMs' | 'absoluteTimeoutMs'>,
-  ) {}
+  ) {
+    this.index = new SessionIndex(store, config.absoluteTimeoutMs);
+  }
 
   async create(data: SessionData): Promise<{ sessionId: string; session: LoadedSession }> {
     const sessionId = newSessionId();
@@ -28,6 +35,7 @@ export class Sessions {
     const absoluteExpiresAt = data.createdAt + this.config.absoluteTimeoutMs;
     const stored = { version: 1, data: this.seal(storeId, data), absoluteExpiresAt };
     await this.store.createSession(storeId, stored, this.config.idleTimeoutMs);
+    await this.index.add(storeId, data.sid === undefined ? { sub: data.sub } : { sid: data.sid, sub: data.sub });
     return { sessionId, session: this.loaded(storeId, 1, absoluteExpiresAt, data) };
   }
 
@@ -50,15 +58,30 @@ export class Sessions {
    * Write new data over `current` only if nobody else wrote since it was read.
    * Null when the version moved (or the session is gone): the caller re-reads.
    */
-  async replace(current: LoadedSession, data: SessionData): Promise<LoadedSession | null> {
+  async replace(current: LoadedSession, data: SessionData, opts: { retryForMs?: number } = {}): Promise<LoadedSession | null> {
     const version = current.version + 1;
     const stored = { version, data: this.seal(current.storeId, data), absoluteExpiresAt: current.absoluteExpiresAt };
-    const written = await this.store.replaceSession(current.storeId, current.version, stored);
+    // sealed once: a retry sends the very same bytes, so the store sees it as the same write
+    const write = () => this.store.replaceSession(current.storeId, current.version, stored);
+    const written = await (opts.retryForMs ? whileStoreAway(write, opts.retryForMs) : write());
     return written ? { ...current, version, data } : null;
   }
 
   delete(storeId: string): Promise<void> {
     return this.store.deleteSession(storeId);
+  }
+
+  /** Ends every session of an IdP session (sid), or of a subject when no sid is given; returns how many the index named. */
+  async endAllOf(ref: SessionRef): Promise<number> {
+    const storeIds = await this.index.take(ref);
+    try {
+      await Promise.all(storeIds.map((id) => this.store.deleteSession(id)));
+    } catch (e) {
+      // the store went away midway: put the index back (if it is back) for the IdP's retry
+      await this.index.restore(ref, storeIds).catch(() => {});
+      throw e;
+    }
+    return storeIds.length;
   }
 
   private seal(storeId: string, data: SessionData): Buffer {

@@ -1,17 +1,20 @@
-import { ResponseBodyError } from 'openid-client';
-import { errors, GatewayError } from '../errors.js';
+import { errors } from '../errors.js';
 import type { IdpClient, IssuedTokens } from '../oidc/idp-client.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import type { LoadedSession, TokenSet } from '../session/session.js';
+import type { AccessToken, LoadedSession, SessionData } from '../session/session.js';
 import type { Sessions } from '../session/sessions.js';
 import { needsRefresh } from './freshness.js';
-import type { RefreshLock } from './refresh-lock.js';
+import { isInvalidGrant, withIssued } from './issued-tokens.js';
+import type { HeldLock, RefreshLock } from './refresh-lock.js';
+import { Successors } from './successors.js';
 
 // Access tokens of user sessions, refreshed so that one session makes ONE refresh call per
 // rotation however many calls and instances want it at once:
-//  - in this process, one pending promise per session (callers share it);
-//  - across instances, the store lock; the holder re-reads the session first and skips the
-//    refresh when another instance already did it;
+//  - in this process, one pending promise per session and scope (callers share it), and the
+//    result kept a few seconds for callers whose copy of the session is already stale;
+//  - across instances, the store lock (one per session: the main and the downscoped tokens
+//    share one refresh token); the holder re-reads the session first and skips the refresh
+//    when another instance already did it;
 //  - the new tokens are written with a compare-and-set on the session version, so a stale
 //    writer can never put back a consumed refresh token;
 //  - invalid_grant ends the session only after a re-read shows nobody rotated meanwhile.
@@ -20,10 +23,30 @@ export interface SessionTokenOptions {
   refreshBeforeMs: number;
   /** how long a caller waits for another instance's refresh before giving up (503) */
   maxWaitMs: number;
+  /** how long a refresh result stays at hand for late callers */
+  successorTtlMs: number;
+  /** how long the write of freshly refreshed tokens is retried while the store is away */
+  writeRetryMs: number;
+}
+
+export interface TokenWanted {
+  /** a downscoped token for this scope instead of the session's main access token */
+  scope?: string;
+  /** an access token an upstream refused: replaced even if it is not expired */
+  rejected?: string;
+}
+
+/** One refresh in flight per session and scope. */
+const inflightKey = (storeId: string, scope: string | undefined) => (scope === undefined ? storeId : `${storeId} ${scope}`);
+
+/** The access token a request wants: the main one, or the downscoped one of a scope. */
+function wantedToken(data: SessionData, scope: string | undefined): AccessToken | undefined {
+  return scope === undefined ? data.tokens : data.scoped?.[scope];
 }
 
 export class SessionTokens {
-  private readonly inflight = new Map<string, Promise<LoadedSession>>();
+  private readonly inflight = new Map<string, Promise<AccessToken>>();
+  private readonly successors: Successors;
 
   constructor(
     private readonly sessions: Sessions,
@@ -31,85 +54,113 @@ export class SessionTokens {
     private readonly lock: RefreshLock,
     private readonly metrics: GatewayMetrics,
     private readonly options: SessionTokenOptions,
-  ) {}
-
-  /**
-   * The session with an access token fit to send: as it is when fresh, else refreshed.
-   * `rejected`: an access token an upstream refused, to be replaced even if not expired.
-   */
-  async fresh(session: LoadedSession, rejected?: string): Promise<LoadedSession> {
-    if (!needsRefresh(session.data.tokens, this.options.refreshBeforeMs, rejected)) return session;
-    const id = session.storeId;
-    let pending = this.inflight.get(id);
-    if (!pending) {
-      pending = this.refreshUnderLock(session, rejected).finally(() => this.inflight.delete(id));
-      this.inflight.set(id, pending);
-    }
-    return pending;
+  ) {
+    this.successors = new Successors(options.successorTtlMs);
   }
 
-  private async refreshUnderLock(session: LoadedSession, rejected?: string): Promise<LoadedSession> {
+  /** An access token fit to send: the stored one when fresh, else a refreshed one. */
+  async accessToken(session: LoadedSession, wanted: TokenWanted = {}): Promise<string> {
+    const { scope, rejected } = wanted;
+    const stale = (token: AccessToken | undefined) => needsRefresh(token, this.options.refreshBeforeMs, rejected);
+    const stored = wantedToken(session.data, scope);
+    if (!stale(stored)) return stored!.accessToken;
+    const key = inflightKey(session.storeId, scope);
+    const successor = this.successors.find(key, session.version);
+    if (successor && !stale(successor)) return successor.accessToken;
+
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.refreshUnderLock(session.storeId, scope, stale).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return (await pending).accessToken;
+  }
+
+  private async refreshUnderLock(
+    storeId: string,
+    scope: string | undefined,
+    stale: (token: AccessToken | undefined) => boolean,
+  ): Promise<AccessToken> {
     const started = Date.now();
+    const waited = () => this.metrics.refreshLockWait.observe((Date.now() - started) / 1000);
     for (;;) {
-      const lock = await this.lock.tryAcquire(session.storeId);
+      const lock = await this.lock.tryAcquire(storeId);
       if (lock) {
-        this.metrics.refreshLockWait.observe((Date.now() - started) / 1000);
+        waited();
         try {
-          return await this.refreshHolding(session.storeId, rejected);
+          const token = await this.refreshHolding(lock, storeId, scope, stale);
+          if (token) return token;
         } finally {
           await lock.release();
         }
+        // the lease was lost before the refresh token was spent: start over, within the bound
+        if (Date.now() - started > this.options.maxWaitMs) throw this.waitedTooLong();
+        continue;
       }
       // another instance is refreshing: wait for its result to appear in the store
       await this.lock.pause();
-      const current = await this.reread(session.storeId);
-      if (!needsRefresh(current.data.tokens, this.options.refreshBeforeMs, rejected)) {
-        this.metrics.refreshLockWait.observe((Date.now() - started) / 1000);
-        return current;
+      const current = wantedToken((await this.reread(storeId)).data, scope);
+      if (!stale(current)) {
+        waited();
+        return current!;
       }
-      if (Date.now() - started > this.options.maxWaitMs) {
-        this.metrics.tokenRefresh.inc({ result: 'lock_timeout' });
-        throw this.unavailable();
-      }
+      if (Date.now() - started > this.options.maxWaitMs) throw this.waitedTooLong();
     }
   }
 
-  private async refreshHolding(storeId: string, rejected?: string): Promise<LoadedSession> {
+  /** The refreshed token; undefined when the lease was lost before anything was spent. */
+  private async refreshHolding(
+    lock: HeldLock,
+    storeId: string,
+    scope: string | undefined,
+    stale: (token: AccessToken | undefined) => boolean,
+  ): Promise<AccessToken | undefined> {
     const current = await this.reread(storeId);
-    if (!needsRefresh(current.data.tokens, this.options.refreshBeforeMs, rejected)) {
+    const before = wantedToken(current.data, scope);
+    if (!stale(before)) {
       this.metrics.tokenRefresh.inc({ result: 'already_refreshed' });
-      return current;
+      return before!;
     }
     const refreshToken = current.data.tokens.refreshToken;
     if (!refreshToken) return this.endSession(current, 'no_refresh_token');
+    if (!(await lock.stillHeld())) {
+      this.metrics.tokenRefresh.inc({ result: 'lease_lost' });
+      return undefined;
+    }
 
     let issued: IssuedTokens;
     try {
-      issued = await this.idp.refresh(refreshToken);
+      issued = await this.idp.refresh(refreshToken, scope);
     } catch (e) {
       if (!isInvalidGrant(e)) {
         this.metrics.tokenRefresh.inc({ result: 'error' });
-        throw this.unavailable(e);
+        throw errors.tokenServiceUnavailable({ cause: e });
       }
       // refused: unless someone rotated meanwhile (then their tokens stand), the grant is over
       const after = await this.sessions.loadByStoreId(storeId);
-      if (after && after.version !== current.version) return after;
       if (!after) throw errors.sessionExpired();
-      return this.endSession(after, 'invalid_grant');
+      if (after.version === current.version) return this.endSession(after, 'invalid_grant');
+      // somebody wrote meanwhile: their tokens stand; the next call refreshes with them
+      const theirs = wantedToken(after.data, scope);
+      if (!stale(theirs)) return theirs!;
+      this.metrics.tokenRefresh.inc({ result: 'conflict' });
+      throw errors.tokenServiceUnavailable({ cause: e });
     }
 
-    const written = await this.sessions.replace(current, {
-      ...current.data,
-      tokens: merge(current.data.tokens, issued),
-    });
+    const data = withIssued(current.data, issued, scope);
+    const written = await this.sessions.replace(current, data, { retryForMs: this.options.writeRetryMs });
     if (written) {
       this.metrics.tokenRefresh.inc({ result: 'success' });
-      return written;
+      const token = wantedToken(written.data, scope)!;
+      this.successors.remember(inflightKey(storeId, scope), current.version, token);
+      return token;
     }
     // the version moved under us (our lease ran out while the store was away and another
     // holder wrote first): the stored session is the truth, ours is discarded
     this.metrics.tokenRefresh.inc({ result: 'conflict' });
-    return this.reread(storeId);
+    const truth = wantedToken((await this.reread(storeId)).data, scope);
+    if (stale(truth)) throw errors.tokenServiceUnavailable();
+    return truth!;
   }
 
   private async endSession(session: LoadedSession, result: string): Promise<never> {
@@ -118,30 +169,14 @@ export class SessionTokens {
     throw errors.sessionExpired();
   }
 
+  private waitedTooLong(): Error {
+    this.metrics.tokenRefresh.inc({ result: 'lock_timeout' });
+    return errors.tokenServiceUnavailable();
+  }
+
   private async reread(storeId: string): Promise<LoadedSession> {
     const current = await this.sessions.loadByStoreId(storeId);
     if (!current) throw errors.unauthenticated();
     return current;
   }
-
-  private unavailable(cause?: unknown): GatewayError {
-    return errors.tokenServiceUnavailable({ cause });
-  }
-}
-
-/** The new tokens over the old: an IdP that does not rotate leaves the refresh token as it was. */
-export function merge(old: TokenSet, issued: IssuedTokens): TokenSet {
-  const tokens: TokenSet = { accessToken: issued.accessToken };
-  if (issued.accessTokenExpiresAt !== undefined) tokens.accessTokenExpiresAt = issued.accessTokenExpiresAt;
-  const refreshToken = issued.refreshToken ?? old.refreshToken;
-  const idToken = issued.idToken ?? old.idToken;
-  const scope = issued.scope ?? old.scope;
-  if (refreshToken !== undefined) tokens.refreshToken = refreshToken;
-  if (idToken !== undefined) tokens.idToken = idToken;
-  if (scope !== undefined) tokens.scope = scope;
-  return tokens;
-}
-
-export function isInvalidGrant(e: unknown): boolean {
-  return e instanceof ResponseBodyError && e.error === 'invalid_grant';
 }

@@ -34,13 +34,16 @@ export interface TestGatewayOptions {
 
 const redirectUris = new WeakMap<TestIdp, string[]>();
 
-export async function startGateway(opts: TestGatewayOptions): Promise<TestGateway> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const uris = [...(redirectUris.get(opts.idp) ?? []), `${url}/auth/callback`];
-  redirectUris.set(opts.idp, uris);
-  await opts.idp.configureBffClient({ redirectUris: uris, postLogoutRedirectUris: [`${url}/`] });
+/** Adds a gateway's callback to the IdP's "bff" client (which keeps every earlier one). */
+export async function registerWithIdp(idp: TestIdp, gatewayUrl: string): Promise<void> {
+  const uris = [...(redirectUris.get(idp) ?? []), `${gatewayUrl}/auth/callback`];
+  redirectUris.set(idp, uris);
+  await idp.configureBffClient({ redirectUris: uris, postLogoutRedirectUris: [`${gatewayUrl}/`] });
+}
 
+/** The YAML config a test gateway runs with, as an object. */
+export function gatewayConfigObject(opts: TestGatewayOptions, port: number): Record<string, unknown> {
+  const url = `http://127.0.0.1:${port}`;
   const raw: Record<string, unknown> = {
     server: { host: '127.0.0.1', port, publicUrl: url },
     store: { url: opts.store, keyPrefix: 'bff:' },
@@ -51,7 +54,14 @@ export async function startGateway(opts: TestGatewayOptions): Promise<TestGatewa
   for (const [section, values] of Object.entries(opts.config ?? {})) {
     raw[section] = { ...(raw[section] as Record<string, unknown> | undefined), ...values };
   }
-  const config = parseConfig(stringify(raw), { env: {} });
+  return raw;
+}
+
+export async function startGateway(opts: TestGatewayOptions): Promise<TestGateway> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  await registerWithIdp(opts.idp, url);
+  const config = parseConfig(stringify(gatewayConfigObject(opts, port)), { env: {} });
 
   const logs: string[] = [];
   const logStream = new Writable({

@@ -19,6 +19,30 @@ export const ALICE: DemoUser = {
   claims: { sub: 'alice', name: 'Alice Liddell', email: 'alice@example.test' },
 };
 
+/**
+ * A service account (Secret Server style): a confidential client allowed the password,
+ * refresh_token and client_credentials grants, and a user for the password grant.
+ * Both are always there.
+ */
+export const SERVICE_CLIENT_ID = 'gateway-service';
+export const SERVICE_CLIENT_SECRET = 'gateway-service-secret-0123456789abcdef';
+export const SERVICE_USER: DemoUser = {
+  username: 'svc-orders',
+  password: 'svc-orders-password-Zq7xW3',
+  claims: { sub: 'svc-orders', name: 'Orders service account' },
+};
+
+export function serviceClientMetadata(): ClientMetadata {
+  return {
+    client_id: SERVICE_CLIENT_ID,
+    client_secret: SERVICE_CLIENT_SECRET,
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['password', 'refresh_token', 'client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+  };
+}
+
 export interface BffClientOptions {
   redirectUris?: string[];
   postLogoutRedirectUris?: string[];
@@ -61,8 +85,8 @@ export async function startTestIdp(opts: TestIdpOptions = {}): Promise<TestIdp> 
   const idp = await startDemoIdp({
     host: '127.0.0.1',
     port: 0,
-    clients: opts.clients ?? [],
-    users: [ALICE, ...(opts.users ?? [])],
+    clients: [serviceClientMetadata(), ...(opts.clients ?? [])],
+    users: [ALICE, SERVICE_USER, ...(opts.users ?? [])],
     accessTokenTtl: () => accessTokenTtl,
     ...(opts.refreshTokenTtl === undefined ? {} : { refreshTokenTtl: opts.refreshTokenTtl }),
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isSafeReturnTo } from '../../src/auth/return-to.js';
 import { forwardHeaders, stripCookies } from '../../src/proxy/forward-headers.js';
 import { needsRefresh } from '../../src/tokens/freshness.js';
-import { merge } from '../../src/tokens/session-tokens.js';
+import { merge } from '../../src/tokens/issued-tokens.js';
 
 describe('isSafeReturnTo', () => {
   it.each(['/', '/app', '/app?x=1#y', '/a/b/../c', '/%2F'])('accepts %s', (v) => expect(isSafeReturnTo(v)).toBe(true));

@@ -1,0 +1,30 @@
+import type { FastifyRequest } from 'fastify';
+import type { RouteConfig } from '../config/types.js';
+import type { GatewayContext } from '../context.js';
+import { errors } from '../errors.js';
+import { requestSession, requireCsrfHeader } from '../session/request-session.js';
+
+/**
+ * The checks before a proxied call, in the contract's order: the CSRF header, the session,
+ * then the token the route sends. Returns the access token to forward (undefined for
+ * `token: none`, and for an anonymous caller on a route that does not require a session).
+ * `rejected`: a token the upstream refused, to be replaced even if it is not expired.
+ */
+export async function authorize(
+  ctx: GatewayContext,
+  route: RouteConfig,
+  request: FastifyRequest,
+  rejected?: string,
+): Promise<string | undefined> {
+  if (route.csrf) requireCsrfHeader(request);
+  if (!route.requireSession && route.token !== 'session') {
+    // the session would not be used: no store read
+    return route.token === 'none' ? undefined : ctx.serviceTokens.accessToken(route.token, rejected);
+  }
+  const session = await requestSession(ctx, request);
+  if (!session && route.requireSession) throw errors.unauthenticated();
+  if (route.token === 'none') return undefined;
+  if (route.token !== 'session') return ctx.serviceTokens.accessToken(route.token, rejected);
+  if (!session) return undefined;
+  return ctx.tokens.accessToken(session, route.scope === undefined ? { rejected } : { scope: route.scope, rejected });
+}
