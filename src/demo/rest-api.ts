@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { userinfoTokenCheck, type TokenVerdict } from './userinfo-check.js';
 
 export interface DemoRestApiOptions {
   issuer: string;
@@ -19,7 +20,7 @@ export interface DemoRestApi {
   close(): Promise<void>;
 }
 
-type Verdict = { subject: string } | { invalid: true };
+type Verdict = TokenVerdict;
 
 const BEARER = /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i;
 const MAX_CACHE_ENTRIES = 10_000;
@@ -28,37 +29,14 @@ export async function startDemoRestApi(opts: DemoRestApiOptions): Promise<DemoRe
   const issuer = opts.issuer.replace(/\/$/, '');
   const cacheMs = opts.cacheMs ?? 3000;
   const cache = new Map<string, { verdict: Verdict; until: number }>();
-  let userinfoEndpoint: string | undefined;
-
-  async function discoverUserinfo(): Promise<string> {
-    if (userinfoEndpoint) return userinfoEndpoint;
-    const response = await fetch(`${issuer}/.well-known/openid-configuration`);
-    if (!response.ok) throw new Error(`discovery answered ${response.status}`);
-    const metadata: unknown = await response.json();
-    const endpoint = typeof metadata === 'object' && metadata !== null ? Reflect.get(metadata, 'userinfo_endpoint') : undefined;
-    if (typeof endpoint !== 'string') throw new Error('the issuer has no userinfo_endpoint');
-    return (userinfoEndpoint = endpoint);
-  }
+  const check = userinfoTokenCheck(issuer);
 
   /** Throws when the IdP can't be asked; otherwise says whose token it is, or that it is invalid. */
   async function verify(token: string): Promise<Verdict> {
     const key = createHash('sha256').update(token).digest('base64url');
     const cached = cache.get(key);
     if (cached && cached.until > Date.now()) return cached.verdict;
-
-    const response = await fetch(await discoverUserinfo(), { headers: { authorization: `Bearer ${token}` } });
-    let verdict: Verdict;
-    if (response.status === 401 || response.status === 403) {
-      await response.body?.cancel();
-      verdict = { invalid: true };
-    } else if (response.ok) {
-      const claims: unknown = await response.json();
-      const sub = typeof claims === 'object' && claims !== null ? Reflect.get(claims, 'sub') : undefined;
-      verdict = typeof sub === 'string' ? { subject: sub } : { invalid: true };
-    } else {
-      await response.body?.cancel();
-      throw new Error(`userinfo answered ${response.status}`);
-    }
+    const verdict = await check(token);
     if (cacheMs > 0) {
       if (cache.size >= MAX_CACHE_ENTRIES) cache.clear();
       cache.set(key, { verdict, until: Date.now() + cacheMs });
@@ -89,7 +67,6 @@ export async function startDemoRestApi(opts: DemoRestApiOptions): Promise<DemoRe
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       console.error('[demo-rest-api] cannot check the token:', err instanceof Error ? err.message : err);
-      userinfoEndpoint = undefined; // discover again next time
       if (!res.headersSent) send(res, 503, { error: 'token_check_unavailable' }, { 'retry-after': '1' });
     });
   });

@@ -1,0 +1,46 @@
+import type { FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import type { SoapConfig } from '../config/types.js';
+import { errors } from '../errors.js';
+import { checkSoapBody, prepareSoapBody } from './prepare.js';
+import { readBody } from '../proxy/read-body.js';
+import { rememberSoapVersion } from './request-version.js';
+import { soapVersionOf } from './version.js';
+
+// A SOAP route's request body: read (bounded), then checked and given the token, with the
+// request's SOAP version remembered for the Fault should anything fail.
+
+/** The request body; @fastify/http-proxy's parsers leave it as the raw stream. */
+export function readRequestBody(request: FastifyRequest, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+  const body = request.body;
+  if (body === undefined || body === null) return Promise.resolve(Buffer.alloc(0));
+  if (Buffer.isBuffer(body)) return Promise.resolve(body);
+  if (body instanceof Readable) return readBody(body, maxBytes, timeoutMs);
+  return Promise.reject(errors.invalidSoapEnvelope('the body is not a SOAP envelope'));
+}
+
+/**
+ * The envelope to forward: `token` written in, or, when the route sends no token at all
+ * (`token: none`), the client's envelope as it is once checked.
+ */
+export function envelopeForUpstream(
+  request: FastifyRequest,
+  raw: Buffer,
+  soap: SoapConfig,
+  sendsToken: boolean,
+  token: string | undefined,
+): Buffer {
+  const contentType = request.headers['content-type'];
+  try {
+    if (!sendsToken) {
+      rememberSoapVersion(request, checkSoapBody(raw, contentType, soap));
+      return raw;
+    }
+    const prepared = prepareSoapBody(raw, contentType, soap, token);
+    rememberSoapVersion(request, prepared.version);
+    return prepared.body;
+  } catch (error) {
+    rememberSoapVersion(request, soapVersionOf(contentType, raw));
+    throw error;
+  }
+}

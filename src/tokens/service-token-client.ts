@@ -1,0 +1,78 @@
+import * as oidc from 'openid-client';
+import type { TokenSourceConfig } from '../config/types.js';
+
+// The token endpoint of one token source, on openid-client: the source's grant (password or
+// client_credentials) and the refresh_token grant. A source names a token endpoint only, so
+// the client configuration is static (no discovery). Nothing here touches the store.
+
+/** What the token endpoint answered, in the gateway's terms. */
+export interface ServiceTokenResponse {
+  accessToken: string;
+  /** epoch ms; undefined when the endpoint did not say */
+  accessTokenExpiresAt?: number;
+  refreshToken?: string;
+}
+
+const TOKEN_ENDPOINT_TIMEOUT_SECONDS = 10;
+/** openid-client wants a client id; without one configured, none is ever sent (see clientAuth) */
+const NO_CLIENT_ID = 'bff-gateway';
+
+export class ServiceTokenClient {
+  private readonly config: oidc.Configuration;
+
+  constructor(private readonly source: TokenSourceConfig) {
+    const endpoint = new URL(source.tokenEndpoint);
+    const server: oidc.ServerMetadata = { issuer: endpoint.origin, token_endpoint: endpoint.href };
+    this.config = new oidc.Configuration(server, source.clientId ?? NO_CLIENT_ID, {}, clientAuth(source));
+    this.config.timeout = TOKEN_ENDPOINT_TIMEOUT_SECONDS;
+    if (endpoint.protocol === 'http:') oidc.allowInsecureRequests(this.config);
+    this.config[oidc.customFetch] = withoutIdToken;
+  }
+
+  /** A new token with the source's own grant. */
+  async grant(): Promise<ServiceTokenResponse> {
+    const scope: Record<string, string> = this.source.scope === undefined ? {} : { scope: this.source.scope };
+    if (this.source.grant === 'client_credentials') return issued(await oidc.clientCredentialsGrant(this.config, scope));
+    const credentials = { username: this.source.username ?? '', password: this.source.password ?? '', ...scope };
+    return issued(await oidc.genericGrantRequest(this.config, 'password', credentials));
+  }
+
+  async refresh(refreshToken: string): Promise<ServiceTokenResponse> {
+    return issued(await oidc.refreshTokenGrant(this.config, refreshToken));
+  }
+}
+
+function issued(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): ServiceTokenResponse {
+  const expiresIn = response.expiresIn();
+  const tokens: ServiceTokenResponse = { accessToken: response.access_token };
+  if (expiresIn !== undefined) tokens.accessTokenExpiresAt = Date.now() + expiresIn * 1000;
+  if (response.refresh_token) tokens.refreshToken = response.refresh_token;
+  return tokens;
+}
+
+/**
+ * client_secret_basic with a secret; with a client id alone, the id in the body (none); with
+ * neither, no client authentication at all, as Secret Server's password grant takes it.
+ */
+function clientAuth(source: TokenSourceConfig): oidc.ClientAuth {
+  if (source.clientId === undefined) return () => {};
+  if (source.clientSecret === undefined) return oidc.None();
+  return oidc.ClientSecretBasic(source.clientSecret);
+}
+
+/**
+ * A service account needs no ID token, and the issuer of one cannot be checked here (a token
+ * source has no discovery), so an ID token in a successful answer is dropped unread rather
+ * than failing the grant on an issuer mismatch.
+ */
+const withoutIdToken: oidc.CustomFetch = async (url, options) => {
+  // the body is URLSearchParams here; the DOM typings reject openid-client's Uint8Array variant
+  const response = await fetch(url, options as RequestInit);
+  if (!response.ok || !/json/i.test(response.headers.get('content-type') ?? '')) return response;
+  const body: unknown = await response.json();
+  if (typeof body === 'object' && body !== null) Reflect.deleteProperty(body, 'id_token');
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  headers.delete('content-encoding');
+  return new Response(JSON.stringify(body), { status: response.status, statusText: response.statusText, headers });
+};
