@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../app.js';
 import { loadConfigFile } from '../config/load.js';
+import { DEMO_USER, demoGatewayClient } from './demo-realm.js';
 import { startDemoIdp } from './idp.js';
 import { startDemoRestApi } from './rest-api.js';
+import { startDemoSoapService } from './soap-service.js';
 import { startDemoWeb } from './web.js';
 
 // `npm start`: the embedded default. A demo identity provider (oidc-provider) on :9000, the
-// demo REST API and page on free ports, and the gateway on http://localhost:8080 in front of
-// them, with the memory store unless REDIS_URL is set.
+// demo REST API, SOAP service and page on free ports, and the gateway on
+// http://localhost:8080 in front of them, with the memory store unless REDIS_URL is set.
 
-const DEMO_USER = { username: 'alice', password: 'wonderland' };
 const GATEWAY_URL = `http://localhost:${process.env.PORT ?? 8080}`;
 const IDP_PORT = Number(process.env.DEMO_IDP_PORT ?? 9000);
 
@@ -21,21 +22,13 @@ async function main(): Promise<void> {
     port: IDP_PORT,
     issuer: `http://localhost:${IDP_PORT}`,
     accessTokenTtl: 60,
-    users: [{ ...DEMO_USER, claims: { sub: 'alice', name: 'Alice Liddell', email: 'alice@example.test' } }],
-    clients: [
-      {
-        client_id: 'demo-bff',
-        client_secret: clientSecret,
-        token_endpoint_auth_method: 'client_secret_basic',
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        redirect_uris: [`${GATEWAY_URL}/auth/callback`],
-        post_logout_redirect_uris: [`${GATEWAY_URL}/`],
-      },
-    ],
+    users: [DEMO_USER],
+    clients: [demoGatewayClient({ clientSecret, publicUrl: GATEWAY_URL })],
   });
   const restApi = await startDemoRestApi({ issuer: idp.issuer });
-  const web = await startDemoWeb();
+  const soapApi = await startDemoSoapService({ issuer: idp.issuer });
+  // the gateway's SOAP route (config/demo.yaml) writes the session's token into the envelope
+  const web = await startDemoWeb({ soapPath: '/soap' });
 
   Object.assign(process.env, {
     DEMO_ISSUER: idp.issuer,
@@ -43,6 +36,7 @@ async function main(): Promise<void> {
     DEMO_SESSION_SECRET: randomBytes(32).toString('base64url'),
     DEMO_SESSION_KEY: randomBytes(32).toString('base64'),
     DEMO_REST_API: restApi.url,
+    DEMO_SOAP_API: soapApi.url,
     DEMO_WEB: web.url,
   });
   const config = loadConfigFile(fileURLToPath(new URL('../../../config/demo.yaml', import.meta.url)));
@@ -64,7 +58,7 @@ async function main(): Promise<void> {
 
   const stop = async () => {
     await app.close();
-    await Promise.all([restApi.close(), web.close(), idp.close()]);
+    await Promise.all([restApi.close(), soapApi.close(), web.close(), idp.close()]);
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

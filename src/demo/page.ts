@@ -1,6 +1,19 @@
-// The demo SPA: one static page. It talks only to the gateway (same origin), sends the
-// x-csrf header, and never sees a token: it shows what /auth/user and the APIs answer.
-export const DEMO_PAGE = `<!doctype html>
+// The demo SPA's HTML shell. The behaviour is src/demo/spa/app.ts (compiled by tsc to
+// dist/src/demo/spa/app.js and served by web.ts as /spa/app.js). The page talks only to
+// the gateway (same origin), sends the x-csrf header, and never sees a token.
+
+export interface DemoPageOptions {
+  /** the gateway path of the demo SOAP API; no SOAP button without it */
+  soapPath?: string;
+}
+
+function attribute(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function demoPage(opts: DemoPageOptions = {}): string {
+  const soap = opts.soapPath === undefined ? '' : ` data-soap-path="${attribute(opts.soapPath)}"`;
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -9,49 +22,34 @@ export const DEMO_PAGE = `<!doctype html>
 <style>
   body { font: 15px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
   h1 { font-size: 1.4rem; }
+  h2 { font-size: 1.05rem; margin-top: 1.6rem; }
   button { font: inherit; padding: .4rem .9rem; margin: 0 .4rem .4rem 0; cursor: pointer; }
+  button[hidden] { display: none; }
   pre { background: #f4f4f4; padding: .8rem; border-radius: 4px; white-space: pre-wrap; min-height: 2.5rem; }
   .muted { color: #666; }
+  dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
+  dt { font-weight: 600; }
+  dd { margin: 0; }
 </style>
+<script type="module" src="/spa/app.js"></script>
 </head>
-<body>
+<body${soap}>
 <h1>bff-gateway demo</h1>
 <p id="who" class="muted">Checking your session…</p>
+<p id="session" class="muted"></p>
 <p>
   <button id="login">Log in</button>
   <button id="call">Call API</button>
+  <button id="soap" hidden>Call SOAP API</button>
   <button id="logout">Log out</button>
 </p>
+<h2>What the backend saw</h2>
+<dl id="backend"><dt>backend</dt><dd class="muted">no call yet</dd></dl>
 <h2>Last response</h2>
 <pre id="out"></pre>
-<script>
-const $ = (id) => document.getElementById(id);
-const show = (status, body) => { $('out').textContent = status + '\\n' + JSON.stringify(body, null, 2); };
-const api = (path, init = {}) => fetch(path, { ...init, headers: { 'x-csrf': '1', ...(init.headers || {}) } });
-
-async function refreshUser() {
-  const res = await api('/auth/user');
-  if (res.status !== 200) { $('who').textContent = 'Not logged in.'; return; }
-  const user = await res.json();
-  $('who').textContent = 'Logged in as ' + (user.claims.name || user.sub) + ' (' + user.sub + '); session ends '
-    + new Date(user.session.expiresAt).toLocaleString() + ', or after inactivity at '
-    + new Date(user.session.idleExpiresAt).toLocaleTimeString() + '.';
-}
-
-$('login').onclick = () => { location.href = '/auth/login?returnTo=' + encodeURIComponent(location.pathname); };
-$('call').onclick = async () => {
-  const res = await api('/api/hello');
-  show(res.status, await res.json().catch(() => null));
-  refreshUser();
-};
-$('logout').onclick = async () => {
-  const res = await api('/auth/logout', { method: 'POST' });
-  const body = await res.json().catch(() => ({}));
-  show(res.status, { loggedOut: res.ok });
-  if (body.logoutUrl) location.href = body.logoutUrl; else refreshUser();
-};
-refreshUser();
-</script>
+<p class="muted">This page never holds a token: the gateway keeps them and adds the access
+token to the calls it forwards (<code>Authorization: Bearer …</code>, or inside the SOAP envelope).</p>
 </body>
 </html>
 `;
+}

@@ -1,0 +1,176 @@
+import type { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Redis } from 'ioredis';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoRestApi, type DemoRestApi } from '../../src/demo/rest-api.js';
+import { startDemoSoapService, type DemoSoapService } from '../../src/demo/soap-service.js';
+import { startDemoWeb, type DemoWeb } from '../../src/demo/web.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { startTestIdp, type TestIdp } from '../helpers/idp.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { peekSession } from '../helpers/session-peek.js';
+
+// The demo SPA in headless Chromium, behind a gateway on real Redis (REST and SOAP routes),
+// logging in through the demo identity provider's form. Access tokens live 3 s (refreshBefore 1 s), so one wait past
+// a token's lifetime makes the next API call refresh; the page does not notice.
+
+const SPA_DIR = resolve('dist/src/demo/spa');
+const ARTIFACTS = resolve('test/e2e/artifacts');
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
+];
+const WAIT = { timeout: 10_000 };
+
+let redis: TestRedis;
+let redisClient: Redis;
+let idp: TestIdp;
+let restApi: DemoRestApi;
+let soapApi: DemoSoapService;
+let web: DemoWeb;
+let gw: TestGateway;
+let browser: Browser | undefined;
+/** every access, refresh token and code the IdP issued, as it issued them */
+const issued = new Set<string>();
+
+beforeAll(async () => {
+  if (!existsSync(resolve(SPA_DIR, 'app.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  redis = await startRedis();
+  redisClient = redis.client();
+  idp = await startTestIdp({ accessTokenTtl: 3 });
+  // opaque tokens: the value is the jti of the saved model
+  const events = idp.provider as unknown as EventEmitter;
+  for (const kind of ['access_token', 'refresh_token', 'authorization_code']) {
+    events.on(`${kind}.saved`, (token: { jti: string }) => issued.add(token.jti));
+  }
+  restApi = await startDemoRestApi({ issuer: idp.issuer, cacheMs: 0 });
+  soapApi = await startDemoSoapService({ issuer: idp.issuer });
+  web = await startDemoWeb({ spaDir: SPA_DIR, soapPath: '/soap' });
+  gw = await startGateway({
+    idp,
+    store: redis.url,
+    routes: [
+      { prefix: '/api', upstream: restApi.url },
+      { prefix: '/soap', upstream: soapApi.url, soap: { inject: 'body', element: 'token' } },
+      { prefix: '/', upstream: web.url, token: 'none' },
+    ],
+    config: { oidc: { refreshBefore: '1s', scope: 'openid profile email offline_access' } },
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 15_000 });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await gw?.close();
+  await Promise.all([web?.close(), restApi?.close(), soapApi?.close(), idp?.close()]);
+  await redis?.close();
+});
+
+const text = (page: Page, selector: string) => page.locator(selector).innerText();
+const shot = (page: Page, name: string) => page.screenshot({ path: resolve(ARTIFACTS, `${name}.png`), fullPage: true });
+
+describe('the demo SPA in Chromium', () => {
+  it('logs in, calls the API across a refresh, never sees a token, logs out', { timeout: 45_000 }, async () => {
+    const context = await browser!.newContext();
+    const page = await context.newPage();
+    const bodies: Promise<string>[] = [];
+    page.on('response', (response) => {
+      // redirects have no body to read
+      bodies.push(response.text().catch(() => ''));
+    });
+
+    // 1. not logged in
+    await page.goto(`${gw.url}/`);
+    await page.locator('#who', { hasText: 'Not logged in.' }).waitFor(WAIT);
+    await shot(page, '01-not-logged-in');
+
+    // 2. the demo IdP's form
+    await page.click('#login');
+    await page.locator('form#login').waitFor(WAIT);
+    await page.fill('input[name=username]', 'alice');
+    await page.fill('input[name=password]', 'wonderland');
+    await shot(page, '02-idp-login-form');
+    await page.click('#submit');
+
+    // 3. back on the page, logged in, with the session's end
+    await page.locator('#who', { hasText: 'Logged in as Alice Liddell (alice).' }).waitFor(WAIT);
+    expect(new URL(page.url()).origin).toBe(gw.url);
+    expect(await text(page, '#session')).toMatch(/^Session ends .+, or after inactivity at .+\.$/);
+    await shot(page, '03-logged-in');
+
+    // 4. the API, through the gateway with the bearer token
+    await page.click('#call');
+    await page.locator('#out', { hasText: /^200\n/ }).waitFor(WAIT);
+    expect(await text(page, '#backend')).toMatch(/subject\s+alice[\s\S]*bearer token received\s+yes/);
+    await shot(page, '04-api-call');
+
+    // 4b. the SOAP API: the gateway writes the token into the envelope (#out still shows the
+    // REST call's 200: clear it, or the wait below would pass before the SOAP answer is in)
+    await page.evaluate(() => { document.getElementById('out')!.textContent = ''; });
+    await page.click('#soap');
+    await page.locator('#out', { hasText: /^200\n/ }).waitFor(WAIT);
+    expect(await text(page, '#backend')).toMatch(/SOAP service[\s\S]*Subject\s+alice[\s\S]*TokenReceived\s+true/);
+    await shot(page, '04b-soap-call');
+
+    // 5. past the access token's lifetime: the next call refreshes, the page does not notice
+    const cookies = await context.cookies(gw.url);
+    const session = cookies.find((c) => c.name === '__Host-bff');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    const sessionCookie = `${session!.name}=${session!.value}`;
+    const before = await peekSession(redisClient, sessionCookie);
+    const expiresAt = before?.tokens.accessTokenExpiresAt;
+    expect(expiresAt).toBeGreaterThan(0);
+    await page.evaluate(() => Object.assign(window, { sameDocument: true }));
+    await page.evaluate(() => { document.getElementById('out')!.textContent = ''; });
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt! - Date.now()) + 200));
+    const refreshes = idp.stats.refreshes;
+    await page.click('#call');
+    await page.locator('#out', { hasText: /^200\n/ }).waitFor(WAIT);
+    expect(idp.stats.refreshes).toBe(refreshes + 1);
+    expect(await text(page, '#backend')).toMatch(/subject\s+alice[\s\S]*bearer token received\s+yes/);
+    expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true); // no reload, no redirect
+    const after = await peekSession(redisClient, sessionCookie);
+    expect(after?.tokens.accessToken).not.toBe(before?.tokens.accessToken);
+    await shot(page, '05-api-call-after-refresh');
+
+    // 6. the session cookie is out of the page's reach, and no token reached the page
+    const visible = await page.evaluate(() => document.cookie);
+    expect(visible).not.toContain('__Host-bff');
+    expect(visible).not.toContain(session!.value);
+    for (const t of [before?.tokens.idToken, after?.tokens.idToken]) if (t) issued.add(t);
+    expect(issued.size).toBeGreaterThanOrEqual(6); // code, 2 access, 2 refresh, ID token
+    const received = (await Promise.all(bodies)).join('\n');
+    expect(received).toContain('Alice Liddell'); // the bodies were read
+    const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    const dom = await page.content();
+    for (const token of issued) {
+      expect(token.length).toBeGreaterThanOrEqual(20);
+      expect(received.includes(token), 'a token in a response body').toBe(false);
+      expect(dom.includes(token) || storage.includes(token), 'a token in the page').toBe(false);
+    }
+
+    // 7. logout: the gateway, then the IdP's confirmation, then back on the page
+    await page.click('#logout');
+    const confirm = page.locator('button[name=logout][value=yes]');
+    await confirm.waitFor(WAIT);
+    await shot(page, '06-idp-logout-confirm');
+    await confirm.click();
+    await page.waitForURL(`${gw.url}/`, WAIT);
+    await page.locator('#who', { hasText: 'Not logged in.' }).waitFor(WAIT);
+    await shot(page, '07-logged-out');
+
+    // 8. calls fail with 401 now
+    await page.click('#call');
+    await page.locator('#out', { hasText: /^401\n/ }).waitFor(WAIT);
+    expect(await text(page, '#out')).toContain('unauthenticated');
+    const direct = await page.evaluate(async () => (await fetch('/api/hello', { headers: { 'x-csrf': '1' } })).status);
+    expect(direct).toBe(401);
+    expect(await peekSession(redisClient, sessionCookie)).toBeNull();
+    await shot(page, '08-call-after-logout');
+    await context.close();
+  });
+});

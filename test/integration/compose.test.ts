@@ -1,0 +1,228 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseConfig } from '../../src/config/load.js';
+import type { GatewayConfig } from '../../src/config/types.js';
+
+// docker-compose.yml as docker-compose itself reads it (`docker-compose config`, with a copy
+// of .env.example as the env file; there is no Docker engine here), then its wiring: every
+// host config/docker.yaml names is a service, on the port that service listens on; health
+// checks; the programs the Dockerfile and the services run exist in the build output.
+
+const run = promisify(execFile);
+const COMPOSE = '/usr/bin/docker-compose';
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: (string | Port)[];
+  healthcheck?: { test?: string[] };
+  volumes?: (string | Volume)[];
+  networks?: Record<string, { aliases?: string[] } | null>;
+}
+
+interface Port {
+  published: string | number;
+  target: string | number;
+  host_ip?: string;
+}
+
+interface Volume {
+  source?: string;
+  target: string;
+}
+
+let dir: string;
+let services: Record<string, Service>;
+let gatewayNames: string[];
+let config: GatewayConfig;
+
+/** docker-compose with nothing from this process's environment but PATH and HOME. */
+function compose(args: string[]) {
+  return run(COMPOSE, ['-f', resolve('docker-compose.yml'), ...args], {
+    env: { PATH: '/usr/bin:/bin', HOME: dir },
+    timeout: 30_000,
+  });
+}
+
+// docker-compose 1.x prints ports and volumes in the short syntax, Compose v2 in the long one
+function portsOf(s: Service | undefined): Port[] {
+  return (s?.ports ?? []).map((p) => {
+    if (typeof p !== 'string') return p;
+    const [hostIp, published = '', target = ''] = p.replace(/\/tcp$/, '').split(':');
+    return { host_ip: hostIp, published, target };
+  });
+}
+
+function volumesOf(s: Service | undefined): Volume[] {
+  return (s?.volumes ?? []).map((v) => {
+    if (typeof v !== 'string') return v;
+    const [source, target = ''] = v.split(':');
+    return { source, target };
+  });
+}
+
+const env = (service: string): Record<string, string> => services[service]?.environment ?? {};
+const isGateway = (s: Service) => s.command?.join(' ').includes('dist/src/cli.js') === true;
+
+/** The service a host name reaches: by service name or network alias. */
+function serviceOf(host: string): string | undefined {
+  return Object.entries(services).find(([name, s]) =>
+    name === host || Object.values(s.networks ?? {}).some((n) => n?.aliases?.includes(host)))?.[0];
+}
+
+/** The port a service listens on: its PORT, or the image's well-known port. */
+function listenPort(name: string): number | undefined {
+  const s = services[name];
+  if (s?.environment?.PORT) return Number(s.environment.PORT);
+  if (s?.image?.startsWith('redis:')) return 6379;
+  return undefined;
+}
+
+function urlPort(url: URL): number {
+  return Number(url.port || { 'http:': 80, 'https:': 443, 'redis:': 6379 }[url.protocol]);
+}
+
+/** `node X.js …` → X.js, for every command and health check that runs node. */
+function nodeScripts(command: string[] | undefined): string[] {
+  if (!command) return [];
+  const args = command[0] === 'CMD' ? command.slice(1) : command;
+  return args[0] === 'node' && args[1] ? [args[1]] : [];
+}
+
+beforeAll(async () => {
+  if (!existsSync(COMPOSE)) throw new Error('docker-compose is not installed (.ci/run installs it)');
+  if (!existsSync('dist/src/cli.js')) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
+  dir = mkdtempSync(join(tmpdir(), 'bff-compose-'));
+  copyFileSync('.env.example', join(dir, '.env'));
+  const { stdout } = await compose(['--env-file', join(dir, '.env'), 'config']);
+  services = (parse(stdout) as { services: Record<string, Service> }).services;
+  gatewayNames = Object.keys(services).filter((name) => isGateway(services[name]!));
+  const [first] = gatewayNames;
+  config = parseConfig(readFileSync('config/docker.yaml', 'utf8'), { env: env(first ?? '') });
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('docker-compose.yml', () => {
+  it('has redis, two gateways behind one published port, the IdP, the REST API, the SOAP service and the page', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      ['gateway-1', 'gateway-2', 'idp', 'lb', 'redis', 'rest-api', 'soap-service', 'web'],
+    );
+    expect(gatewayNames).toEqual(['gateway-1', 'gateway-2']);
+    expect(env('gateway-1')).toEqual(env('gateway-2'));
+  });
+
+  it('refuses to run without any one of the secrets of .env', async () => {
+    const example = readFileSync('.env.example', 'utf8');
+    for (const name of ['OIDC_CLIENT_SECRET', 'SESSION_SECRET', 'SESSION_KEY']) {
+      const file = join(dir, `without-${name}.env`);
+      writeFileSync(file, example.split('\n').filter((line) => !line.startsWith(`${name}=`)).join('\n'));
+      const failed = await compose(['--env-file', file, 'config']).then(() => 'accepted', (e: { stderr: string }) => e.stderr);
+      expect(failed).toContain(`set ${name} in .env`);
+    }
+  });
+
+  it('gives every service a health check', () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect(s.healthcheck?.test?.length, `${name} has no health check`).toBeGreaterThan(1);
+    }
+  });
+
+  it('keeps Redis persistent: append-only file on a named volume', () => {
+    const redis = services.redis!;
+    expect(redis.command?.join(' ')).toMatch(/--appendonly yes/);
+    expect(volumesOf(redis)).toContainEqual(expect.objectContaining({ source: 'redis-data', target: '/data' }));
+  });
+
+  it('publishes the gateway (lb) on 8080 and the IdP on its issuer port, on loopback only', () => {
+    const published = Object.entries(services).flatMap(([name, s]) =>
+      portsOf(s).map((p) => `${name} ${p.host_ip}:${p.published}->${p.target}`));
+    expect(published.sort()).toEqual(['idp 127.0.0.1:9000->9000', 'lb 127.0.0.1:8080->8080']);
+    expect(urlPort(new URL(config.server.publicUrl))).toBe(8080);
+  });
+
+  it('balances over every gateway in the lb config, on the gateways\' port', () => {
+    const lb = services.lb!;
+    const conf = volumesOf(lb).find((v) => v.target === '/etc/nginx/conf.d/default.conf')?.source;
+    expect(conf).toBe(resolve('config/nginx.conf'));
+    const upstreams = [...readFileSync(conf!, 'utf8').matchAll(/^\s*server\s+([\w.-]+):(\d+)/gm)].map((m) => `${m[1]}:${m[2]}`);
+    expect(upstreams.sort()).toEqual(gatewayNames.map((name) => `${name}:${config.server.port}`));
+    expect(config.server.host).toBe('0.0.0.0');
+  });
+});
+
+describe('config/docker.yaml in the compose network', () => {
+  it('is valid with the environment compose gives the gateways', () => {
+    const interpolated = [...readFileSync('config/docker.yaml', 'utf8').matchAll(/\$\{([A-Za-z_]\w*)\}/g)].map((m) => m[1]!);
+    expect(interpolated.length).toBeGreaterThan(0);
+    for (const gateway of gatewayNames) {
+      for (const name of interpolated) expect(env(gateway)[name], `${gateway} lacks ${name}`).toBeTruthy();
+    }
+  });
+
+  it('names only hosts that are services, on the ports they listen on', () => {
+    const urls = [config.store.url!, config.oidc.issuer, ...config.routes.map((r) => r.upstream)].map((u) => new URL(u));
+    expect(urls.length).toBeGreaterThanOrEqual(5);
+    for (const url of urls) {
+      const service = serviceOf(url.hostname);
+      expect(service, `no service answers to ${url.hostname}`).toBeDefined();
+      expect(listenPort(service!), `${url.href}: ${service} listens elsewhere`).toBe(urlPort(url));
+    }
+  });
+
+  it('uses one issuer, client secret and public URL for the gateways, the IdP and the demo APIs', () => {
+    const issuer = new URL(config.oidc.issuer);
+    const idp = serviceOf(issuer.hostname)!;
+    expect(env(idp).DEMO_ISSUER).toBe(config.oidc.issuer);
+    // the browser reaches the issuer through the published port: the same number
+    expect(portsOf(services[idp]).map((p) => Number(p.published))).toContain(urlPort(issuer));
+    expect(env(idp).DEMO_CLIENT_SECRET).toBe(config.oidc.clientSecret);
+    expect(env(idp).DEMO_PUBLIC_URL).toBe(config.server.publicUrl);
+    for (const api of ['rest-api', 'soap-service']) expect(env(api).DEMO_ISSUER).toBe(config.oidc.issuer);
+    const soapRoute = config.routes.find((r) => r.soap);
+    expect(soapRoute).toBeDefined();
+    expect(env('web').DEMO_SOAP_PATH).toBe(soapRoute?.prefix);
+  });
+});
+
+describe('the programs the containers run', () => {
+  it('exist in the build output, and the demo parts are ones serve.js knows', async () => {
+    const dockerfile = readFileSync('Dockerfile', 'utf8');
+    const cmd = JSON.parse(/^CMD\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+    const healthcheck = JSON.parse(/^\s*CMD\s+(\[.*\])\s*$/m.exec(dockerfile.split('HEALTHCHECK')[1] ?? '')?.[1] ?? '[]') as string[];
+    const scripts = [cmd, healthcheck, ...Object.values(services).flatMap((s) => [s.command, s.healthcheck?.test])].flatMap(nodeScripts);
+    expect(scripts).toContain('dist/src/cli.js');
+    expect(scripts).toContain('dist/src/healthcheck.js');
+    for (const script of new Set(scripts)) expect(existsSync(script), `${script} is not built`).toBe(true);
+
+    const usage = await run(process.execPath, ['dist/src/demo/serve.js'], { timeout: 10_000 }).then(
+      () => '', (e: { stderr: string }) => e.stderr);
+    const known = /<([\w|-]+)>/.exec(usage)?.[1]?.split('|') ?? [];
+    const parts = Object.values(services).flatMap((s) => (s.command?.[1] === 'dist/src/demo/serve.js' ? [s.command[2]!] : []));
+    expect(parts.sort()).toEqual(['idp', 'rest-api', 'soap', 'web']);
+    for (const part of parts) expect(known).toContain(part);
+  });
+
+  it('come from a multi-stage Dockerfile: production dependencies only, a non-root user, a /healthz check', () => {
+    const dockerfile = readFileSync('Dockerfile', 'utf8');
+    const stages = dockerfile.split(/^FROM\s/m).slice(1);
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const runtime = stages.at(-1)!;
+    expect(runtime).toMatch(/npm ci --omit=dev --ignore-scripts/);
+    expect(runtime).toMatch(/COPY --from=\w+ \/app\/dist/);
+    expect(runtime).toMatch(/^USER (?!root\b|0\b)\S+/m);
+    expect(runtime).toMatch(/^HEALTHCHECK\b/m);
+    expect(readFileSync('src/healthcheck.ts', 'utf8')).toContain('/healthz');
+    const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim());
+    for (const entry of ['.env', 'node_modules', 'dist', '.git']) expect(ignored).toContain(entry);
+  });
+});
