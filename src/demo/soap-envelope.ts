@@ -6,6 +6,8 @@ import { SaxesParser, type SaxesTagNS } from 'saxes';
 
 export type SoapVersion = '1.1' | '1.2';
 
+// Written out again rather than imported from src/soap: the demo service stands for a
+// backend the gateway does not control, so a wrong constant there cannot hide here.
 export const SOAP_11_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const SOAP_12_NS = 'http://www.w3.org/2003/05/soap-envelope';
 export const WSSE_NS = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';
