@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { SessionConfig } from '../config/types.js';
+import { errors } from '../errors.js';
 import { whileStoreAway } from '../store/retry.js';
 import type { SessionStore } from '../store/store.js';
 import type { SessionCipher } from './cipher.js';
@@ -34,7 +35,10 @@ export class Sessions {
     const storeId = storeIdOf(sessionId);
     const absoluteExpiresAt = data.createdAt + this.config.absoluteTimeoutMs;
     const stored = { version: 1, data: this.seal(storeId, data), absoluteExpiresAt };
-    await this.store.createSession(storeId, stored, this.config.idleTimeoutMs);
+    // 256 random bits do not collide; should the store say otherwise, nothing is overwritten
+    if (!(await this.store.createSession(storeId, stored, this.config.idleTimeoutMs))) {
+      throw errors.internal({ cause: new Error('a new session id already exists in the store') });
+    }
     await this.index.add(storeId, data.sid === undefined ? { sub: data.sub } : { sid: data.sid, sub: data.sub });
     return { sessionId, session: this.loaded(storeId, 1, absoluteExpiresAt, data) };
   }

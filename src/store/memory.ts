@@ -28,9 +28,11 @@ export class MemoryStore implements SessionStore {
     return { ...entry.value };
   }
 
-  async createSession(id: string, session: StoredSession, idleMs: number): Promise<void> {
+  async createSession(id: string, session: StoredSession, idleMs: number): Promise<boolean> {
+    if (this.live(this.sessions, id)) return false;
     const expiresAt = Math.min(this.now() + idleMs, session.absoluteExpiresAt);
     this.sessions.set(id, { value: { ...session }, expiresAt });
+    return true;
   }
 
   async replaceSession(id: string, expectedVersion: number, session: StoredSession): Promise<boolean> {

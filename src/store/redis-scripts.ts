@@ -10,6 +10,13 @@ if ttl <= 0 then redis.call('DEL', KEYS[1]) return false end
 redis.call('PEXPIRE', KEYS[1], ttl)
 return r`;
 
+/** KEYS[1] session; ARGV version, data, absoluteExpiresAt, ttlMs. 1 when written, 0 when it exists. */
+export const CREATE_SESSION = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2], 'a', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1`;
+
 /**
  * KEYS[1] session; ARGV expectedVersion, version, data, absoluteExpiresAt. 1 when written;
  * 2 when this exact write is already there (a retry after a lost reply); 0 otherwise.

@@ -2,13 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, type Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import type { SessionStore, StoredSession } from './store.js';
-import { ADD_TO_INDEX, READ_SESSION, RELEASE_LOCK, RENEW_LOCK, REPLACE_SESSION, TAKE_INDEX } from './redis-scripts.js';
+import { ADD_TO_INDEX, CREATE_SESSION, READ_SESSION, RELEASE_LOCK, RENEW_LOCK, REPLACE_SESSION, TAKE_INDEX } from './redis-scripts.js';
 
 type Key = string | Buffer;
 type Arg = string | number | Buffer;
 /** The scripts, as ioredis's defineCommand adds them (it cannot type them itself). */
 interface ScriptCommands {
   bffReadSessionBuffer(key: Key, now: Arg, idleMs: Arg): Promise<[Buffer, Buffer, Buffer] | null>;
+  bffCreateSession(key: Key, version: Arg, data: Buffer, abs: Arg, ttlMs: Arg): Promise<number>;
   bffReplaceSession(key: Key, expected: Arg, version: Arg, data: Buffer, abs: Arg): Promise<number>;
   bffRenewLock(key: Key, owner: Arg, leaseMs: Arg): Promise<number>;
   bffReleaseLock(key: Key, owner: Arg): Promise<number>;
@@ -22,6 +23,7 @@ const CONNECT_WAIT_MS = 2_000;
 /** ioredis learns the scripts per connection. */
 function withScripts(redis: Redis | Cluster): Client {
   redis.defineCommand('bffReadSession', { numberOfKeys: 1, lua: READ_SESSION });
+  redis.defineCommand('bffCreateSession', { numberOfKeys: 1, lua: CREATE_SESSION });
   redis.defineCommand('bffReplaceSession', { numberOfKeys: 1, lua: REPLACE_SESSION });
   redis.defineCommand('bffRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
   redis.defineCommand('bffReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
@@ -79,18 +81,11 @@ export class RedisStore implements SessionStore {
     });
   }
 
-  createSession(id: string, s: StoredSession, idleMs: number): Promise<void> {
+  createSession(id: string, s: StoredSession, idleMs: number): Promise<boolean> {
     const ttl = Math.max(1, Math.min(idleMs, s.absoluteExpiresAt - Date.now()));
-    return this.run(async () => {
-      const key = this.sessionKey(id);
-      const res = await this.redis
-        .multi()
-        .hset(key, 'v', s.version, 'd', s.data, 'a', s.absoluteExpiresAt)
-        .pexpire(key, ttl)
-        .exec();
-      const failed = res?.find(([err]) => err);
-      if (!res || failed) throw failed?.[0] ?? new Error('transaction aborted');
-    });
+    return this.run(
+      async () => (await this.redis.bffCreateSession(this.sessionKey(id), s.version, s.data, s.absoluteExpiresAt, ttl)) === 1,
+    );
   }
 
   replaceSession(id: string, expectedVersion: number, s: StoredSession): Promise<boolean> {

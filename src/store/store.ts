@@ -19,8 +19,11 @@ export interface SessionStore {
    */
   readSession(id: string, idleMs: number): Promise<StoredSession | null>;
 
-  /** Write a new session (version 1 is the caller's choice) with its idle lifetime. */
-  createSession(id: string, session: StoredSession, idleMs: number): Promise<void>;
+  /**
+   * Write a new session (version 1 is the caller's choice) with its idle lifetime. False,
+   * and nothing written, when the id is already there: a first write is a compare-and-set too.
+   */
+  createSession(id: string, session: StoredSession, idleMs: number): Promise<boolean>;
 
   /**
    * Compare-and-set: replace the payload only when the stored version is still

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SessionCipher } from '../session/cipher.js';
-import type { SessionStore } from '../store/store.js';
+import type { SessionStore, StoredSession } from '../store/store.js';
 
 // Where a token source's tokens live between calls: one entry of the shared store per
 // source, sealed with the session cipher (the store id is the AAD), written through the
@@ -42,12 +42,7 @@ export class HeldTokens {
   /** The held token, or null when there is none (or it cannot be opened any more). */
   async read(storeId: string): Promise<LoadedHeldToken | null> {
     const stored = await this.store.readSession(storeId, IDLE_MS);
-    if (!stored) return null;
-    const plain = this.cipher.open(stored.data, storeId);
-    if (!plain) return null;
-    const data = JSON.parse(plain.toString('utf8')) as Partial<HeldToken>;
-    if (data.kind !== 'token-source' || typeof data.accessToken !== 'string') return null;
-    return { storeId, version: stored.version, data: data as HeldToken };
+    return stored && this.open(storeId, stored);
   }
 
   /**
@@ -58,12 +53,22 @@ export class HeldTokens {
     const version = (current?.version ?? 0) + 1;
     const stored = { version, data: this.seal(storeId, data), absoluteExpiresAt: Date.now() + ABSOLUTE_MS };
     if (!current) {
-      // a first write has nothing to compare with; the caller holds the source's lock
-      await this.store.createSession(storeId, stored, IDLE_MS);
-    } else if (!(await this.store.replaceSession(storeId, current.version, stored))) {
-      return null;
+      if (await this.store.createSession(storeId, stored, IDLE_MS)) return { storeId, version, data };
+      // Something is there. A token another holder wrote meanwhile stands (the caller
+      // re-reads); an entry this gateway cannot open (sealed with a retired key) is replaced.
+      const there = await this.store.readSession(storeId, IDLE_MS);
+      if (!there || this.open(storeId, there)) return null;
+      return this.write(storeId, { storeId, version: there.version, data }, data);
     }
-    return { storeId, version, data };
+    return (await this.store.replaceSession(storeId, current.version, stored)) ? { storeId, version, data } : null;
+  }
+
+  private open(storeId: string, stored: StoredSession): LoadedHeldToken | null {
+    const plain = this.cipher.open(stored.data, storeId);
+    if (!plain) return null;
+    const data = JSON.parse(plain.toString('utf8')) as Partial<HeldToken>;
+    if (data.kind !== 'token-source' || typeof data.accessToken !== 'string') return null;
+    return { storeId, version: stored.version, data: data as HeldToken };
   }
 
   private seal(storeId: string, data: HeldToken): Buffer {

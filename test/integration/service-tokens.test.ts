@@ -36,9 +36,10 @@ function sources(tokenEndpoint: string): Record<string, Record<string, unknown>>
     retried: password(),
     outage: password(),
     misconfigured: password({ password: WRONG_PASSWORD }),
+    resealed: password(),
   };
 }
-const ANONYMOUS = ['reused', 'rotating', 'limited', 'refused', 'machine', 'retried', 'outage', 'misconfigured'];
+const ANONYMOUS = ['reused', 'rotating', 'limited', 'refused', 'machine', 'retried', 'outage', 'misconfigured', 'resealed'];
 
 let redis: TestRedis;
 let idp: TestIdp;
@@ -101,6 +102,27 @@ describe('token sources: password grant', () => {
     expect(await bearerOf('reused')).toBe(first);
     expect(idp.stats.passwordGrants).toBe(1);
     expect(idp.stats.refreshes).toBe(0);
+  });
+
+  it('replaces a held entry it cannot open (sealed with a key since retired), and only that', async () => {
+    idp.setAccessTokenTtl(3600);
+    const storeId = tokenSourceStoreId('resealed');
+    const key = `bff:s:{${storeId}}`;
+    const retired = new SessionCipher([Buffer.alloc(32, 9)]);
+    const client = redis.client();
+    const old: HeldToken = { kind: 'token-source', accessToken: 'under-a-retired-key', refreshes: 0 };
+    await client.hset(key, 'v', 5, 'd', retired.seal(Buffer.from(JSON.stringify(old)), storeId), 'a', Date.now() + 3_600_000);
+    await client.pexpire(key, 3_600_000);
+
+    const bearer = await bearerOf('resealed');
+    expect(await subjectOf(bearer)).toBe(SERVICE_USER.claims.sub);
+    expect(idp.stats.passwordGrants).toBe(1);
+    expect(await client.hget(key, 'v')).toBe('6'); // compare-and-set over the unreadable entry
+    const cipher = new SessionCipher([Buffer.from(SESSION_KEY, 'base64')]);
+    const held = JSON.parse(cipher.open((await client.hgetBuffer(key, 'd'))!, storeId)!.toString('utf8')) as HeldToken;
+    expect(`Bearer ${held.accessToken}`).toBe(bearer);
+    expect(await bearerOf('resealed')).toBe(bearer);
+    expect(idp.stats.passwordGrants).toBe(1);
   });
 
   it('renews with the rotated refresh token each time, never presenting a used one', async () => {

@@ -59,6 +59,13 @@ describe.each([
     expect([...(read?.data ?? [])]).toEqual([0, 1, 2, 1]);
   });
 
+  it('creates a session only where there is none', async () => {
+    const key = id();
+    expect(await store().createSession(key, record(1), 60_000)).toBe(true);
+    expect(await store().createSession(key, record(7), 60_000)).toBe(false);
+    expect((await store().readSession(key, 60_000))?.version).toBe(1);
+  });
+
   it('compare-and-set: a writer holding an old version never overwrites a newer one', async () => {
     const key = id();
     await store().createSession(key, record(1), 60_000);
