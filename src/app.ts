@@ -87,11 +87,11 @@ async function context(config: GatewayConfig, store: SessionStore, options: AppO
   const metrics = new GatewayMetrics({ processMetrics: options.processMetrics ?? true });
   const leaseMs = options.lockLeaseMs ?? 5_000;
   const lock = new RefreshLock(store, { leaseMs, pollMs: 25 });
+  const waits = { maxWaitMs: 15_000, writeRetryMs: 5_000 };
   const tokens = new SessionTokens(sessions, idp, lock, metrics, {
     refreshBeforeMs: config.oidc.refreshBeforeMs,
-    maxWaitMs: 15_000,
     successorTtlMs: 10_000,
-    writeRetryMs: 5_000,
+    ...waits,
   });
   return {
     config,
@@ -109,7 +109,7 @@ async function context(config: GatewayConfig, store: SessionStore, options: AppO
     }),
     logins: new LoginTransactions(store, cipher),
     tokens,
-    serviceTokens: new ServiceTokens(config.tokenSources, { store, cipher, lock, metrics }, { maxWaitMs: 15_000 }),
+    serviceTokens: new ServiceTokens(config.tokenSources, { store, cipher, lock, metrics }, waits),
     metrics,
   };
 }

@@ -26,16 +26,22 @@ export class SessionIndex {
     await Promise.all(writes);
   }
 
-  /** List again what `take` returned, when ending those sessions failed midway. */
-  async restore(ref: SessionRef, storeIds: string[]): Promise<void> {
-    const key = ref.sid ? indexKey('sid', ref.sid) : ref.sub ? indexKey('sub', ref.sub) : undefined;
-    if (key) await Promise.all(storeIds.map((id) => this.store.addToIndex(key, id, this.ttlMs)));
+  /** The store ids of the sessions of a sid, or of a sub when there is no sid. */
+  list(ref: SessionRef): Promise<string[]> {
+    const key = keyOf(ref);
+    return key ? this.store.listIndex(key) : Promise.resolve([]);
   }
 
-  /** The store ids of the sessions of a sid, or of a sub when there is no sid; the index entry goes. */
-  take(ref: SessionRef): Promise<string[]> {
-    if (ref.sid) return this.store.takeIndex(indexKey('sid', ref.sid));
-    if (ref.sub) return this.store.takeIndex(indexKey('sub', ref.sub));
-    return Promise.resolve([]);
+  /** Unlist sessions that were ended. */
+  async drop(ref: SessionRef, storeIds: string[]): Promise<void> {
+    const key = keyOf(ref);
+    if (key) await this.store.dropFromIndex(key, storeIds);
   }
+}
+
+/** The index a back-channel logout looks in: the sid's, or the sub's when there is no sid. */
+function keyOf(ref: SessionRef): string | undefined {
+  if (ref.sid) return indexKey('sid', ref.sid);
+  if (ref.sub) return indexKey('sub', ref.sub);
+  return undefined;
 }

@@ -77,14 +77,10 @@ export class Sessions {
 
   /** Ends every session of an IdP session (sid), or of a subject when no sid is given; returns how many the index named. */
   async endAllOf(ref: SessionRef): Promise<number> {
-    const storeIds = await this.index.take(ref);
-    try {
-      await Promise.all(storeIds.map((id) => this.store.deleteSession(id)));
-    } catch (e) {
-      // the store went away midway: put the index back (if it is back) for the IdP's retry
-      await this.index.restore(ref, storeIds).catch(() => {});
-      throw e;
-    }
+    // the index goes last: should the store fail midway, the IdP's retry finds every session
+    const storeIds = await this.index.list(ref);
+    await Promise.all(storeIds.map((id) => this.store.deleteSession(id)));
+    await this.index.drop(ref, storeIds);
     return storeIds.length;
   }
 

@@ -86,11 +86,17 @@ export class MemoryStore implements SessionStore {
     this.indexes.set(index, entry);
   }
 
-  async takeIndex(index: string): Promise<string[]> {
+  async listIndex(index: string): Promise<string[]> {
     const now = this.now();
     const entry = this.live(this.indexes, index);
-    this.indexes.delete(index);
     return entry ? [...entry.value].filter(([, until]) => until > now).map(([member]) => member) : [];
+  }
+
+  async dropFromIndex(index: string, storeIds: string[]): Promise<void> {
+    const entry = this.live(this.indexes, index);
+    if (!entry) return;
+    for (const id of storeIds) entry.value.delete(id);
+    if (entry.value.size === 0) this.indexes.delete(index);
   }
 
   async claimOnce(id: string, ttlMs: number): Promise<boolean> {

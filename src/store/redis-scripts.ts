@@ -49,9 +49,3 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
-
-/** KEYS[1] index; ARGV nowMs. The members still listed, and the index deleted. */
-export const TAKE_INDEX = `
-local members = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')
-redis.call('DEL', KEYS[1])
-return members`;

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, type Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import type { SessionStore, StoredSession } from './store.js';
-import { ADD_TO_INDEX, CREATE_SESSION, READ_SESSION, RELEASE_LOCK, RENEW_LOCK, REPLACE_SESSION, TAKE_INDEX } from './redis-scripts.js';
+import { ADD_TO_INDEX, CREATE_SESSION, READ_SESSION, RELEASE_LOCK, RENEW_LOCK, REPLACE_SESSION } from './redis-scripts.js';
 
 type Key = string | Buffer;
 type Arg = string | number | Buffer;
@@ -14,11 +14,12 @@ interface ScriptCommands {
   bffRenewLock(key: Key, owner: Arg, leaseMs: Arg): Promise<number>;
   bffReleaseLock(key: Key, owner: Arg): Promise<number>;
   bffAddToIndex(key: Key, storeId: Arg, ttlMs: Arg, nowMs: Arg): Promise<number>;
-  bffTakeIndex(key: Key, nowMs: Arg): Promise<string[]>;
 }
 type Client = (Redis | Cluster) & ScriptCommands;
 
 const CONNECT_WAIT_MS = 2_000;
+/** how long a refresh waits for a replica to acknowledge its lock (Sentinel) */
+const CONFIRM_WAIT_MS = 500;
 
 /** ioredis learns the scripts per connection. */
 function withScripts(redis: Redis | Cluster): Client {
@@ -28,7 +29,6 @@ function withScripts(redis: Redis | Cluster): Client {
   redis.defineCommand('bffRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
   redis.defineCommand('bffReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
   redis.defineCommand('bffAddToIndex', { numberOfKeys: 1, lua: ADD_TO_INDEX });
-  redis.defineCommand('bffTakeIndex', { numberOfKeys: 1, lua: TAKE_INDEX });
   // errors surface on the commands; the event only needs a listener so it is not fatal
   redis.on('error', () => {});
   return redis as Client;
@@ -128,13 +128,13 @@ export class RedisStore implements SessionStore {
       const renew = async () => (await this.redis.bffRenewLock(this.lockKey(id), owner, leaseMs)) === 1;
       if (!(await renew())) return false;
       if (!this.waitsForReplicas) return true;
-      // During a failover two masters answer for a moment, each with its own locks. Once a
-      // replica has our lock it survives a promotion; if none confirms it in time, ask again:
-      // a client that has meanwhile followed the new master no longer finds the lock there.
-      // The wait is long enough for the client to follow a failover (+switch-master); should
-      // the command timeout (1 s) cut it short, the caller treats the lock as lost and retries.
-      if (await this.replicated(1_000)) return true;
-      return renew();
+      // During a failover two primaries answer for a moment, each with its own locks, and
+      // the one about to be demoted has no replica left. So a lock counts only once a
+      // replica has it (then it survives a promotion). Without that acknowledgement the lock
+      // is treated as lost: the caller starts over, on the new primary once the client has
+      // followed the failover, and a primary with no replica refreshes nothing (503).
+      // The WAIT stays under the command timeout, so it is answered, not cut off.
+      return this.replicated(CONFIRM_WAIT_MS);
     });
   }
 
@@ -146,8 +146,13 @@ export class RedisStore implements SessionStore {
     return this.run(async () => void (await this.redis.bffAddToIndex(this.indexKey(index), storeId, ttlMs, Date.now())));
   }
 
-  takeIndex(index: string): Promise<string[]> {
-    return this.run(() => this.redis.bffTakeIndex(this.indexKey(index), Date.now()));
+  listIndex(index: string): Promise<string[]> {
+    return this.run(() => this.redis.zrangebyscore(this.indexKey(index), `(${Date.now()}`, '+inf'));
+  }
+
+  dropFromIndex(index: string, storeIds: string[]): Promise<void> {
+    if (storeIds.length === 0) return Promise.resolve();
+    return this.run(async () => void (await this.redis.zrem(this.indexKey(index), ...storeIds)));
   }
 
   claimOnce(id: string, ttlMs: number): Promise<boolean> {

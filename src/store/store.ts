@@ -55,8 +55,10 @@ export interface SessionStore {
    * back-channel logout) for `ttlMs`; members past their time are dropped.
    */
   addToIndex(index: string, storeId: string, ttlMs: number): Promise<void>;
-  /** The store ids still listed under an index key; the key is removed. */
-  takeIndex(index: string): Promise<string[]>;
+  /** The store ids still listed under an index key. */
+  listIndex(index: string): Promise<string[]>;
+  /** Unlist store ids (their sessions are gone); an index left empty goes. */
+  dropFromIndex(index: string, storeIds: string[]): Promise<void>;
   /** True only for the first claim of an id within `ttlMs` (replay protection). */
   claimOnce(id: string, ttlMs: number): Promise<boolean>;
 

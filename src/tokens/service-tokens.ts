@@ -4,6 +4,7 @@ import type { ServiceTokenProvider } from '../context.js';
 import { errors, type GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { SessionCipher } from '../session/cipher.js';
+import { whileStoreAway } from '../store/retry.js';
 import type { SessionStore } from '../store/store.js';
 import { needsRefresh } from './freshness.js';
 import type { HeldLock, RefreshLock } from './refresh-lock.js';
@@ -31,6 +32,8 @@ export interface ServiceTokenDeps {
 export interface ServiceTokenOptions {
   /** how long a caller waits for another instance's renewal before giving up (503) */
   maxWaitMs: number;
+  /** how long the write of new tokens is retried while the store is away */
+  writeRetryMs: number;
 }
 
 interface Source {
@@ -146,7 +149,8 @@ export class ServiceTokens implements ServiceTokenProvider {
       return undefined;
     }
     const next = await this.obtain(source, current?.data);
-    const written = await this.held.write(source.storeId, current, next);
+    // a refresh token was just spent: its successor must not be dropped for a store hiccup
+    const written = await whileStoreAway(() => this.held.write(source.storeId, current, next), this.options.writeRetryMs);
     if (written) return next;
     // the version moved under us (our lease ran out while the store was away and another
     // holder wrote first): the stored token stands; ours is valid too, but not kept

@@ -64,7 +64,8 @@ export class FreezableStore implements SessionStore {
   takeOnce = (...a: Parameters<SessionStore['takeOnce']>) => this.inner.takeOnce(...a);
   releaseLock = (...a: Parameters<SessionStore['releaseLock']>) => this.inner.releaseLock(...a);
   addToIndex = (...a: Parameters<SessionStore['addToIndex']>) => this.inner.addToIndex(...a);
-  takeIndex = (...a: Parameters<SessionStore['takeIndex']>) => this.inner.takeIndex(...a);
+  listIndex = (...a: Parameters<SessionStore['listIndex']>) => this.inner.listIndex(...a);
+  dropFromIndex = (...a: Parameters<SessionStore['dropFromIndex']>) => this.inner.dropFromIndex(...a);
   claimOnce = (...a: Parameters<SessionStore['claimOnce']>) => this.inner.claimOnce(...a);
   ping = () => this.inner.ping();
   close = () => this.inner.close();

@@ -108,7 +108,9 @@ describe('Redis Cluster', () => {
         await store.putOnce(id, Buffer.from('once'), 5_000);
         expect((await store.takeOnce(id))?.toString()).toBe('once');
         await store.addToIndex(id, `session-of-${id}`, 5_000);
-        expect(await store.takeIndex(id)).toEqual([`session-of-${id}`]);
+        expect(await store.listIndex(id)).toEqual([`session-of-${id}`]);
+        await store.dropFromIndex(id, [`session-of-${id}`]);
+        expect(await store.listIndex(id)).toEqual([]);
         expect(await store.claimOnce(`jti-${id}`, 5_000)).toBe(true);
         expect(await store.claimOnce(`jti-${id}`, 5_000)).toBe(false);
         await store.deleteSession(id);

@@ -129,13 +129,18 @@ describe.each([
     expect(await store().acquireLock(key, 'next', 5_000)).toBe(true);
   });
 
-  it('indexes sessions and hands the index over once', async () => {
+  it('indexes sessions, lists them until they are dropped', async () => {
     const index = id();
     await store().addToIndex(index, 's1', 60_000);
     await store().addToIndex(index, 's2', 60_000);
     await store().addToIndex(index, 's1', 60_000);
-    expect((await store().takeIndex(index)).sort()).toEqual(['s1', 's2']);
-    expect(await store().takeIndex(index)).toEqual([]);
+    expect((await store().listIndex(index)).sort()).toEqual(['s1', 's2']);
+    expect((await store().listIndex(index)).sort()).toEqual(['s1', 's2']);
+    await store().dropFromIndex(index, ['s1']);
+    expect(await store().listIndex(index)).toEqual(['s2']);
+    await store().dropFromIndex(index, ['s2']);
+    await store().dropFromIndex(index, []);
+    expect(await store().listIndex(index)).toEqual([]);
   });
 
   it('lists each member for its own ttl, so an index never outgrows its live sessions', async () => {
@@ -143,10 +148,10 @@ describe.each([
     await store().addToIndex(index, 's1', 5_000);
     await store().addToIndex(index, 's2', 100);
     await sleep(200);
-    expect(await store().takeIndex(index)).toEqual(['s1']);
+    expect(await store().listIndex(index)).toEqual(['s1']);
     await store().addToIndex(index, 's3', 100);
     await sleep(200);
-    expect(await store().takeIndex(index)).toEqual([]);
+    expect(await store().listIndex(index)).toEqual(['s1']);
   });
 
   it('claims an id once (replay protection)', async () => {

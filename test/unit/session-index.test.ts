@@ -40,7 +40,7 @@ describe('Sessions.endAllOf', () => {
     expect(await sessions.loadByStoreId(other.session.storeId)).not.toBeNull();
   });
 
-  it('puts the index back when the store fails midway, so a retry ends them', async () => {
+  it('keeps the index when the store fails midway, so a retry ends them', async () => {
     const a = await sessions.create(data('sid-3'));
     store.failDeletes = true;
     await expect(sessions.endAllOf({ sid: 'sid-3' })).rejects.toThrow('store away');
