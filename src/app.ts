@@ -87,11 +87,12 @@ async function context(config: GatewayConfig, store: SessionStore, options: AppO
   const metrics = new GatewayMetrics({ processMetrics: options.processMetrics ?? true });
   const leaseMs = options.lockLeaseMs ?? 5_000;
   const lock = new RefreshLock(store, { leaseMs, pollMs: 25 });
-  const waits = { maxWaitMs: 15_000, writeRetryMs: 5_000 };
   const tokens = new SessionTokens(sessions, idp, lock, metrics, {
     refreshBeforeMs: config.oidc.refreshBeforeMs,
+    maxWaitMs: 15_000,
     successorTtlMs: 10_000,
-    ...waits,
+    // in the background (the caller gets 503 at once): a session outlives a 30 s outage
+    writeRetryMs: 30_000,
   });
   return {
     config,
@@ -109,7 +110,11 @@ async function context(config: GatewayConfig, store: SessionStore, options: AppO
     }),
     logins: new LoginTransactions(store, cipher),
     tokens,
-    serviceTokens: new ServiceTokens(config.tokenSources, { store, cipher, lock, metrics }, waits),
+    serviceTokens: new ServiceTokens(config.tokenSources, { store, cipher, lock, metrics }, {
+      maxWaitMs: 15_000,
+      // the caller waits for this one; a token source that loses it only authenticates again
+      writeRetryMs: 1_000,
+    }),
     metrics,
   };
 }

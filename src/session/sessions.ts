@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { SessionConfig } from '../config/types.js';
-import { errors } from '../errors.js';
+import { errors, type StoreUnavailableError } from '../errors.js';
 import { whileStoreAway } from '../store/retry.js';
 import type { SessionStore } from '../store/store.js';
 import type { SessionCipher } from './cipher.js';
@@ -62,12 +62,16 @@ export class Sessions {
    * Write new data over `current` only if nobody else wrote since it was read.
    * Null when the version moved (or the session is gone): the caller re-reads.
    */
-  async replace(current: LoadedSession, data: SessionData, opts: { retryForMs?: number } = {}): Promise<LoadedSession | null> {
+  async replace(
+    current: LoadedSession,
+    data: SessionData,
+    opts: { retryForMs?: number; onStoreAway?: (error: StoreUnavailableError) => void } = {},
+  ): Promise<LoadedSession | null> {
     const version = current.version + 1;
     const stored = { version, data: this.seal(current.storeId, data), absoluteExpiresAt: current.absoluteExpiresAt };
     // sealed once: a retry sends the very same bytes, so the store sees it as the same write
     const write = () => this.store.replaceSession(current.storeId, current.version, stored);
-    const written = await (opts.retryForMs ? whileStoreAway(write, opts.retryForMs) : write());
+    const written = await (opts.retryForMs ? whileStoreAway(write, opts.retryForMs, opts.onStoreAway) : write());
     return written ? { ...current, version, data } : null;
   }
 

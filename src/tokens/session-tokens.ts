@@ -1,4 +1,4 @@
-import { errors } from '../errors.js';
+import { errors, StoreUnavailableError } from '../errors.js';
 import type { IdpClient, IssuedTokens } from '../oidc/idp-client.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { AccessToken, LoadedSession, SessionData } from '../session/session.js';
@@ -46,6 +46,8 @@ function wantedToken(data: SessionData, scope: string | undefined): AccessToken 
 
 export class SessionTokens {
   private readonly inflight = new Map<string, Promise<AccessToken>>();
+  /** sessions whose refreshed tokens are still being written while the store is away */
+  private readonly unwritten = new Set<string>();
   private readonly successors: Successors;
 
   constructor(
@@ -81,17 +83,22 @@ export class SessionTokens {
     scope: string | undefined,
     stale: (token: AccessToken | undefined) => boolean,
   ): Promise<AccessToken> {
+    // its old refresh token is spent and the new one not yet stored: nothing to do but wait
+    if (this.unwritten.has(storeId)) throw new StoreUnavailableError(new Error('refreshed tokens still being written'));
     const started = Date.now();
     const waited = () => this.metrics.refreshLockWait.observe((Date.now() - started) / 1000);
     for (;;) {
       const lock = await this.lock.tryAcquire(storeId);
       if (lock) {
         waited();
+        let writing: Promise<unknown> | undefined;
         try {
-          const token = await this.refreshHolding(lock, storeId, scope, stale);
+          const token = await this.refreshHolding(lock, storeId, scope, stale, (write) => (writing = write));
           if (token) return token;
         } finally {
-          await lock.release();
+          // a write still going on keeps the lock until it lands (or gives up)
+          if (writing) void writing.finally(() => lock.release());
+          else await lock.release();
         }
         // the lease was lost before the refresh token was spent: start over, within the bound
         if (Date.now() - started > this.options.maxWaitMs) throw this.waitedTooLong();
@@ -114,6 +121,7 @@ export class SessionTokens {
     storeId: string,
     scope: string | undefined,
     stale: (token: AccessToken | undefined) => boolean,
+    writingOn: (write: Promise<unknown>) => void,
   ): Promise<AccessToken | undefined> {
     const current = await this.reread(storeId);
     const before = wantedToken(current.data, scope);
@@ -148,12 +156,12 @@ export class SessionTokens {
     }
 
     const data = withIssued(current.data, issued, scope);
-    const written = await this.sessions.replace(current, data, { retryForMs: this.options.writeRetryMs });
+    // callers here that still hold the old version get the new token without a refresh
+    this.successors.remember(inflightKey(storeId, scope), current.version, wantedToken(data, scope)!);
+    const written = await this.persist(current, data, writingOn);
     if (written) {
       this.metrics.tokenRefresh.inc({ result: 'success' });
-      const token = wantedToken(written.data, scope)!;
-      this.successors.remember(inflightKey(storeId, scope), current.version, token);
-      return token;
+      return wantedToken(written.data, scope)!;
     }
     // the version moved under us (our lease ran out while the store was away and another
     // holder wrote first): the stored session is the truth, ours is discarded
@@ -161,6 +169,34 @@ export class SessionTokens {
     const truth = wantedToken((await this.reread(storeId)).data, scope);
     if (stale(truth)) throw errors.tokenServiceUnavailable();
     return truth!;
+  }
+
+  /**
+   * Write refreshed tokens. The refresh token they replace is spent, so this write must land:
+   * while the store is away it is retried for writeRetryMs in the background, holding the
+   * lock, and the caller gets 503 at once instead of waiting it out.
+   */
+  private persist(
+    current: LoadedSession,
+    data: SessionData,
+    writingOn: (write: Promise<unknown>) => void,
+  ): Promise<LoadedSession | null> {
+    return new Promise((resolve, reject) => {
+      const storeId = current.storeId;
+      const write = this.sessions.replace(current, data, {
+        retryForMs: this.options.writeRetryMs,
+        onStoreAway: (error) => {
+          this.unwritten.add(storeId);
+          const settled = write.then(
+            (written) => this.metrics.tokenRefresh.inc({ result: written ? 'success_late' : 'conflict' }),
+            () => this.metrics.tokenRefresh.inc({ result: 'write_failed' }),
+          );
+          writingOn(settled.finally(() => this.unwritten.delete(storeId)));
+          reject(error);
+        },
+      });
+      write.then(resolve, reject);
+    });
   }
 
   private async endSession(session: LoadedSession, result: string): Promise<never> {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
-import { call, countStatuses, startInstances, type CallResult, type Instances } from '../helpers/instances.js';
+import { call, countStatuses, expiringSession, startInstances, type CallResult, type Instances } from '../helpers/instances.js';
 import { loginThroughGateway } from '../helpers/login.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
@@ -72,5 +72,41 @@ describe('Redis outage under load', () => {
     // persisted: every session made before the outage works on every instance
     const after = await Promise.all(cookies.flatMap((c) => urls.map((url) => call(url, c))));
     expect(countStatuses(after)).toEqual({ 200: cookies.length * 3 });
+  });
+
+  it('a refresh that meets the outage: the caller gets a fast 503, the new tokens land once Redis is back', async () => {
+    const [a, b, c] = instances.gateways.map((g) => `${g.url}/api/me`);
+    const cookie = await expiringSession(idp, instances.gateways[0]!.url);
+    idp.resetStats();
+    // the token endpoint answers after Redis is gone, with the refresh token already spent
+    idp.faults.setTokenEndpointDelay(1_500);
+    try {
+      const refreshing = call(a!, cookie);
+      await sleep(300);
+      await redis.stop();
+      const refused = await refreshing;
+      expect(refused.status).toBe(503);
+      expect(JSON.parse(refused.body)).toEqual({ error: 'session_store_unavailable' });
+      expect(refused.ms).toBeLessThan(2_000);
+      expect(idp.stats.refreshes).toBe(1);
+      // down for longer than the lock lease (5 s): the lock is gone when it comes back
+      await sleep(5_500);
+      await redis.start();
+    } finally {
+      idp.faults.setTokenEndpointDelay(0);
+    }
+
+    const backAt = Date.now();
+    let statuses: Record<number, number> = {};
+    while (Date.now() - backAt < 5_000) {
+      statuses = countStatuses(await Promise.all([a!, b!, c!].map((url) => call(url, cookie))));
+      if (statuses[200] === 3) break;
+      await sleep(100);
+    }
+    expect(statuses).toEqual({ 200: 3 });
+    // one refresh, written late: no second use of the spent refresh token, no revoked grant
+    expect(idp.stats.refreshes).toBe(1);
+    expect(idp.stats.refreshFailuresByError).toEqual({});
+    expect(idp.stats.grantRevocations).toBe(0);
   });
 });
