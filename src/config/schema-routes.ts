@@ -88,6 +88,10 @@ function route(sourceNames: string[], prefixes: Map<string, string>): Parse<Rout
       timeoutMs: r.get('timeout', positiveDuration, parseDuration('30s')),
       soap: r.opt('soap', soap),
     };
+    // downscoping spends the session's refresh token; other tokens have nothing to narrow
+    if (rest.scope !== undefined && tokenName !== undefined && tokenName !== 'session') {
+      r.report('applies to token: session routes only (a token source asks for its own scope)', 'scope');
+    }
     if (prefix === undefined || upstream === undefined) return undefined;
     return { prefix, upstream, token: tokenName, requireSession, ...rest };
   });

@@ -6,6 +6,8 @@ export interface OriginalRequest {
   protocol: string;
   host: string;
   socket: { remoteAddress?: string | undefined };
+  /** with trustProxy: the peer, then the forwarded addresses the trust setting accepts */
+  ips?: string[] | undefined;
 }
 
 // The request headers an upstream sees: the gateway's own cookies removed (other cookies
@@ -36,9 +38,11 @@ export function forwardHeaders(
     else delete out.cookie;
   }
 
-  const clientIp = request.socket.remoteAddress ?? request.ip;
-  const prior = opts.trustProxy ? headers['x-forwarded-for'] : undefined;
-  out['x-forwarded-for'] = prior ? `${String(prior)}, ${clientIp}` : clientIp;
+  // Behind trusted proxies, the part of the chain fastify's trust setting accepts (an address
+  // list stops after the first untrusted entry: what came before it a client could have made
+  // up; a hop count trusts nothing); otherwise only the peer.
+  const trusted = opts.trustProxy ? request.ips : undefined;
+  out['x-forwarded-for'] = trusted?.length ? [...trusted].reverse().join(', ') : (request.socket.remoteAddress ?? request.ip);
   out['x-forwarded-proto'] = request.protocol;
   out['x-forwarded-host'] = request.host;
   return out;

@@ -76,6 +76,9 @@ export async function registerProxy(
           return reply.send(res.stream);
         }
         res.stream.resume(); // this answer is dropped: drain it
+        // reply-from has already copied its headers onto the reply: the replay's must not mix
+        // with them (a stale Content-Length would cut the body or leave the client waiting)
+        for (const name of Object.keys(upstreamHeaders(res))) reply.removeHeader(name);
         authorize(ctx, route, request, call.token)
           .then((token) => {
             call.token = token;
@@ -102,6 +105,9 @@ export async function registerProxy(
       preHandler: (request) => behaviour.prepare(request, callOf(request)),
       handler: (request, reply, dest, options) => forward(request, reply, dest, options as FromOptions, !retries),
       replyOptions: {
+        // reply-from would send a GET answered 503 up to ten more times: an upstream that is
+        // already failing gets no extra load, and its 503 reaches the client as it came
+        retryDelay: () => null,
         // the hook is typed for any raw server; the gateway only serves HTTP/1.1
         rewriteRequestHeaders: (raw, headers) => {
           const request = raw as FastifyRequest;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestIdp } from '../helpers/idp.js';
 import { loginThroughGateway } from '../helpers/login.js';
+import { startGateway } from '../helpers/gateway.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
@@ -96,6 +97,25 @@ describe('proxied calls', () => {
     expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(seen.headers['x-forwarded-proto']).toBe('http');
     expect(seen.headers['x-forwarded-host']).toBe(new URL(gw.url).host);
+  });
+
+  it('behind a trusted proxy (trustProxy: an address) passes on the trusted part of X-Forwarded-For only', async () => {
+    const behindOne = await startGateway({
+      idp,
+      store: 'memory',
+      routes: [{ prefix: '/public', upstream: upstream.url, token: 'none' }],
+      config: { server: { trustProxy: '127.0.0.1' } },
+    });
+    try {
+      upstream.seen.length = 0;
+      // the trusted proxy (the loopback peer) appended 203.0.113.7, the client it saw;
+      // 6.6.6.6 came from that client and is not to be believed
+      const res = await fetch(`${behindOne.url}/public/ip`, { headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.7' } });
+      expect(res.status).toBe(200);
+      expect(upstream.seen.at(-1)!.headers['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+    } finally {
+      await behindOne.close();
+    }
   });
 
   it('streams a request body to the upstream', async () => {

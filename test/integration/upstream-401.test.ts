@@ -65,6 +65,39 @@ describe('upstream 401 invalid_token', () => {
     expect(stack.idp.stats.refreshes).toBe(1);
   });
 
+  it('answers with the headers of the replay only: nothing of the refused 401 is left', async () => {
+    let refusedOnce = false;
+    stack.upstream.respond((_req, res) => {
+      if (!refusedOnce) {
+        refusedOnce = true;
+        res.writeHead(401, { 'www-authenticate': INVALID_TOKEN, 'x-refused': 'yes', 'content-length': '25' });
+        res.end('{"error":"invalid_token"}');
+        return;
+      }
+      // chunked, and longer than the 401's Content-Length
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('a'.repeat(60));
+      res.end('b'.repeat(40));
+    });
+    const res = await fetch(`${stack.gw.url}/api/headers`, { headers: { 'x-csrf': '1', cookie }, signal: AbortSignal.timeout(5_000) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('www-authenticate')).toBeNull();
+    expect(res.headers.get('x-refused')).toBeNull();
+    expect(res.headers.get('content-length')).not.toBe('25');
+    expect(await res.text()).toBe('a'.repeat(60) + 'b'.repeat(40));
+  });
+
+  it('passes an upstream 503 on a GET through as it came, without trying again', async () => {
+    stack.upstream.respond((_req, res) => {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('maintenance');
+    });
+    const res = await call(`${stack.gw.url}/api/busy`, cookie);
+    expect(res.status).toBe(503);
+    expect(res.body).toBe('maintenance');
+    expect(stack.upstream.seen).toHaveLength(1);
+  });
+
   it('replays a small body byte for byte with its content type', async () => {
     let refusedOnce = false;
     refuse(() => !refusedOnce && (refusedOnce = true));

@@ -265,6 +265,13 @@ describe('token sources and routes', () => {
     expect(problems).toEqual([{ path: 'routes[0].token', message: expect.stringContaining('vault') as string }]);
   });
 
+  it('takes a route scope on token: session routes only', () => {
+    expect(parseConfig(withRoute({ scope: 'orders.read' }), { env: {} }).routes[0]?.scope).toBe('orders.read');
+    const problems = problemsOf(withRoute({ token: 'ss', scope: 'orders.read' }, { tokenSources: { ss: source } }));
+    expect(problems).toEqual([{ path: 'routes[0].scope', message: expect.stringContaining('token: session') as string }]);
+    expect(paths(withRoute({ token: 'none', scope: 'orders.read' }))).toEqual(['routes[0].scope']);
+  });
+
   it('validates prefixes, duplicates, upstreams and soap settings', () => {
     const routes = [
       { prefix: '/a', upstream: 'http://u' },

@@ -33,7 +33,14 @@ describe('forwardHeaders', () => {
     expect(forwardHeaders(request, { authorization: 'Basic x' }, { ...base, sendsToken: false, accessToken: undefined }).authorization).toBe('Basic x');
   });
   it('appends to X-Forwarded-For only behind a trusted proxy', () => {
-    const out = forwardHeaders(request, { 'x-forwarded-for': '1.2.3.4' }, { ...base, trustProxy: true, sendsToken: true, accessToken: 'AT' });
+    const behindProxy = { ...request, ips: ['10.0.0.9', '1.2.3.4'] };
+    const out = forwardHeaders(behindProxy, { 'x-forwarded-for': '1.2.3.4' }, { ...base, trustProxy: true, sendsToken: true, accessToken: 'AT' });
+    expect(out['x-forwarded-for']).toBe('1.2.3.4, 10.0.0.9');
+  });
+  it('keeps only the trusted part of X-Forwarded-For (an address list stops at the first untrusted entry)', () => {
+    // trustProxy: '10.0.0.9', the client sent a made-up 6.6.6.6: fastify trusts the peer and one entry
+    const oneHop = { ...request, ips: ['10.0.0.9', '1.2.3.4'] };
+    const out = forwardHeaders(oneHop, { 'x-forwarded-for': '6.6.6.6, 1.2.3.4' }, { ...base, trustProxy: true, sendsToken: true, accessToken: 'AT' });
     expect(out['x-forwarded-for']).toBe('1.2.3.4, 10.0.0.9');
   });
 });
