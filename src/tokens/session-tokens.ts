@@ -75,7 +75,13 @@ export class SessionTokens {
       pending = this.refreshUnderLock(session.storeId, scope, stale).finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
     }
-    return (await pending).accessToken;
+    const token = await pending;
+    // joined a refresh started by a caller that had no quarrel with the token an upstream
+    // refused to this one (it found it fresh): this caller needs a refresh of its own
+    if (rejected !== undefined && token.accessToken === rejected) {
+      return (await this.refreshUnderLock(session.storeId, scope, stale)).accessToken;
+    }
+    return token.accessToken;
   }
 
   private async refreshUnderLock(
