@@ -26,10 +26,12 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const gatewayError = toGatewayError(error);
     if (gatewayError.status >= 500) {
-      const cause = gatewayError.cause ?? error;
-      request.log.warn({ code: gatewayError.code, cause: describeError(cause) }, 'request failed');
+      // one line per failure: the expected ones (store, IdP, upstream away) as warnings, a
+      // bug as an error with its stack
+      const fields = { code: gatewayError.code, cause: describeError(gatewayError.cause ?? error) };
+      if (gatewayError.code !== 'internal_error') request.log.warn(fields, 'request failed');
+      else request.log.error({ ...fields, stack: error instanceof Error ? error.stack : undefined }, 'unexpected error');
     }
-    if (gatewayError.code === 'internal_error') request.log.error({ err: error }, 'unexpected error');
     return renderSoapRouteFault(request, reply, gatewayError) ?? renderJson(reply, gatewayError);
   });
   app.setNotFoundHandler((_request, reply) => renderJson(reply, errors.notFound()));

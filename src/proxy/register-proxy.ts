@@ -102,6 +102,9 @@ export async function registerProxy(
       rewritePrefix: route.rewritePrefix,
       config: { routeLabel: route.prefix, ...behaviour.config },
       undici: { headersTimeout: route.timeoutMs, bodyTimeout: route.timeoutMs, connections: 128 },
+      // reply-from's own two info lines per call: "request completed" already carries the
+      // upstream's status and duration
+      disableRequestLogging: true,
       preHandler: (request) => behaviour.prepare(request, callOf(request)),
       handler: (request, reply, dest, options) => forward(request, reply, dest, options as FromOptions, !retries),
       replyOptions: {
