@@ -74,7 +74,7 @@ async function launch(port: number, args: string[]): Promise<RedisProcess> {
     await exited;
   };
   try {
-    await waitForPing(port);
+    await waitForPing(port, proc.pid);
   } catch (e) {
     await kill();
     throw e;
@@ -92,7 +92,7 @@ async function launch(port: number, args: string[]): Promise<RedisProcess> {
   };
 }
 
-export async function waitForPing(port: number): Promise<void> {
+export async function waitForPing(port: number, pid?: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const c = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -100,9 +100,13 @@ export async function waitForPing(port: number): Promise<void> {
     try {
       await c.connect();
       await c.ping();
+      const answering = /process_id:(\d+)/.exec(await c.info('server'))?.[1];
       c.disconnect();
+      // a server that is not the one just spawned holds the port: fail here, not in the test
+      if (pid !== undefined && answering !== String(pid)) throw new PortTakenError(port);
       return;
-    } catch {
+    } catch (e) {
+      if (e instanceof PortTakenError) throw e;
       c.disconnect();
       if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
       await sleep(50);
@@ -134,4 +138,10 @@ export function parseInfo(text: string): Record<string, string> {
     if (i > 0) fields[line.slice(0, i)] = line.slice(i + 1);
   }
   return fields;
+}
+
+class PortTakenError extends Error {
+  constructor(port: number) {
+    super(`port ${port} is answered by another redis-server than the one just started`);
+  }
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './free-port.js';
+import { reservePort } from './free-port.js';
 import { waitForPing } from './redis-process.js';
 
 // A real redis-server for the tests, on a free port, stopped by the test that started it.
@@ -23,7 +23,8 @@ export interface TestRedis {
 export async function startRedis(opts: { persist?: boolean; mustControl?: boolean } = {}): Promise<TestRedis> {
   const shared = process.env.REDIS_URL;
   if (shared && !opts.mustControl && !opts.persist) return sharedRedis(shared);
-  const port = await freePort();
+  // stopped and started again on the same port: reserved, so nobody takes it meanwhile
+  const { port, release } = await reservePort();
   const dir = mkdtempSync(join(tmpdir(), 'bff-redis-'));
   const persistence = opts.persist
     ? ['--appendonly', 'yes', '--appendfsync', 'always', '--save', '']
@@ -35,7 +36,7 @@ export async function startRedis(opts: { persist?: boolean; mustControl?: boolea
     proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...persistence], {
       stdio: 'ignore',
     });
-    await waitForPing(port);
+    await waitForPing(port, proc.pid);
   };
   const stop = async () => {
     const p = proc;
@@ -62,6 +63,7 @@ export async function startRedis(opts: { persist?: boolean; mustControl?: boolea
       clients.forEach((c) => c.disconnect());
       await stop();
       rmSync(dir, { recursive: true, force: true });
+      release();
     },
   };
 }
