@@ -91,19 +91,29 @@ export async function startSentinel(opts: { sentinels?: 1 | 3 } = {}): Promise<T
       },
       async failover() {
         const from = await masterPort();
-        await waitFor('the sentinel to accept SENTINEL FAILOVER', 10_000, async () => {
-          try {
-            return await sentinelClients[0]!.call('SENTINEL', 'FAILOVER', SENTINEL_MASTER_NAME);
-          } catch (e) {
-            // NOGOODSLAVE / INPROG: not yet; anything else is a real failure
-            if (/NOGOODSLAVE|INPROG/.test(String(e))) return undefined;
-            throw e;
-          }
-        });
-        const to = await waitFor('every sentinel to report the new master', 20_000, async () => {
+        const switched = async () => {
           const ports = await Promise.all(sentinelClients.map((c) => masterPort(c)));
           return ports.every((p) => p !== from && p === ports[0]) ? ports[0] : undefined;
-        });
+        };
+        let to: number | undefined;
+        // a failover Sentinel aborts (its failover-timeout is 10 s) is asked for once more
+        for (let attempt = 1; to === undefined; attempt++) {
+          await waitFor('the sentinel to accept SENTINEL FAILOVER', 15_000, async () => {
+            // the first try may have gone through late: never ask for a second switch
+            if (attempt > 1 && (to = await switched()) !== undefined) return true;
+            try {
+              return await sentinelClients[0]!.call('SENTINEL', 'FAILOVER', SENTINEL_MASTER_NAME);
+            } catch (e) {
+              // NOGOODSLAVE / INPROG: not yet; anything else is a real failure
+              if (/NOGOODSLAVE|INPROG/.test(String(e))) return undefined;
+              throw e;
+            }
+          });
+          to ??= await waitFor('every sentinel to report the new master', 15_000, switched).catch((e: unknown) => {
+            if (attempt >= 2) throw e;
+            return undefined;
+          });
+        }
         const promoted = dataNodes.find((n) => n.port === to)!.client();
         await waitFor('the promoted replica to be master', 10_000, async () =>
           parseInfo(await promoted.info('replication'))['role'] === 'master' ? true : undefined,

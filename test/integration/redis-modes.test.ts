@@ -141,6 +141,11 @@ describe('Redis Cluster', () => {
   });
 });
 
+// A failover test waits for a replica in sync, the failover itself (tried twice), and the
+// recovery: with one replica, consecutive failovers wait for Sentinel to re-attach the
+// demoted primary (about 10 s each).
+const FAILOVER_TEST_MS = 90_000;
+
 describe('Redis Sentinel', () => {
   let sentinel: TestSentinel;
   let instances: Instances;
@@ -209,7 +214,7 @@ describe('Redis Sentinel', () => {
     for (const g of gateways) {
       expect(await peekSession(master, (await loginThroughGateway(g.url)).sessionCookie)).not.toBeNull();
     }
-  });
+  }, FAILOVER_TEST_MS);
 
   it('a failover while a session keeps refreshing loses no session and never reuses a refresh token', async () => {
     const { gateways } = instances;
@@ -250,5 +255,5 @@ describe('Redis Sentinel', () => {
       expect([200, 503]).toContain(r.status);
       expect(r.body).not.toMatch(/READONLY/i);
     }
-  });
+  }, FAILOVER_TEST_MS);
 });
