@@ -10,7 +10,8 @@ import type { StoreConfig } from '../config/types.js';
 
 const COMMAND_TIMEOUT_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 2_000;
-const backoff = (times: number): number => Math.min(times * 100, 1_000);
+// capped at 250 ms: after an outage every instance is back within it (see RedisStore's settling)
+const backoff = (times: number): number => Math.min(times * 50, 250);
 
 const failFast: RedisOptions = {
   enableOfflineQueue: false,

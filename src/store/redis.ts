@@ -20,6 +20,8 @@ type Client = (Redis | Cluster) & ScriptCommands;
 const CONNECT_WAIT_MS = 2_000;
 /** how long a refresh waits for a replica to acknowledge its lock (Sentinel) */
 const CONFIRM_WAIT_MS = 500;
+/** after a reconnect, how long no refresh token is spent (longer than the reconnect backoff cap plus a write try) */
+const SETTLE_AFTER_RECONNECT_MS = 1_000;
 
 /** ioredis learns the scripts per connection. */
 function withScripts(redis: Redis | Cluster): Client {
@@ -38,6 +40,8 @@ export class RedisStore implements SessionStore {
   private readonly redis: Client;
 
   private wasReady = false;
+  /** until then (epoch ms) no refresh token is spent: the connection has just come back */
+  private settlingUntil = 0;
 
   constructor(
     redis: Redis | Cluster,
@@ -50,7 +54,13 @@ export class RedisStore implements SessionStore {
     private readonly replicationWaitMs = 0,
   ) {
     this.redis = withScripts(redis);
-    redis.once('ready', () => (this.wasReady = true));
+    redis.on('ready', () => {
+      // Back after an outage: another instance may hold tokens it refreshed while the store
+      // was away, not yet written. Its write comes within its reconnect backoff plus 100 ms;
+      // until then a refresh here would find the spent refresh token and present it again.
+      if (this.wasReady) this.settlingUntil = Date.now() + SETTLE_AFTER_RECONNECT_MS;
+      this.wasReady = true;
+    });
   }
 
   /**
@@ -124,6 +134,7 @@ export class RedisStore implements SessionStore {
   }
 
   confirmLock(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    if (Date.now() < this.settlingUntil) return Promise.resolve(false);
     return this.run(async () => {
       const renew = async () => (await this.redis.bffRenewLock(this.lockKey(id), owner, leaseMs)) === 1;
       if (!(await renew())) return false;

@@ -114,10 +114,9 @@ export class ServiceTokens implements ServiceTokenProvider {
         } finally {
           await lock.release();
         }
-      } else {
-        // another instance is renewing: wait for its token to appear in the store
-        await this.deps.lock.pause();
       }
+      // another instance is renewing (or our lease was not confirmed): look again shortly
+      await this.deps.lock.pause();
       const current = await this.held.read(source.storeId);
       if (current && (!this.due(source, current.data, rejected) || this.renewedMeanwhile(current, seenVersion, rejected))) {
         this.deps.metrics.refreshLockWait.observe((Date.now() - started) / 1000);

@@ -106,8 +106,10 @@ export class SessionTokens {
           if (writing) void writing.finally(() => lock.release());
           else await lock.release();
         }
-        // the lease was lost before the refresh token was spent: start over, within the bound
+        // the lease was lost (or not confirmed) before the refresh token was spent: start
+        // over after a pause, within the bound
         if (Date.now() - started > this.options.maxWaitMs) throw this.waitedTooLong();
+        await this.lock.pause();
         continue;
       }
       // another instance is refreshing: wait for its result to appear in the store
