@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { unsign } from '@fastify/cookie';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { parseConfig } from '../src/config/load.js';
@@ -116,4 +117,12 @@ export function openStoreView(opts: GatewayOptions): StoreView {
   const store = createStore(config.store, pino({ level: 'silent' }));
   const sessions = new Sessions(store, new SessionCipher(config.session.encryptionKeys), config.session);
   return { config, store, sessions, close: () => store.close() };
+}
+
+/** The session id inside a "name=value" session cookie (signed by the bench gateways). */
+export function sessionIdOf(sessionCookie: string): string {
+  const value = decodeURIComponent(sessionCookie.slice(sessionCookie.indexOf('=') + 1));
+  const result = unsign(value, SESSION_SECRET);
+  if (!result.valid || !result.value) throw new Error('not a session cookie of the bench gateways');
+  return result.value;
 }
