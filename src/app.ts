@@ -10,7 +10,8 @@ import { IdpClient } from './oidc/idp-client.js';
 import { LogoutTokenVerifier } from './oidc/logout-token.js';
 import { installErrorHandler } from './observability/error-handler.js';
 import { healthRoutes } from './observability/health.js';
-import { loggerOptions, routeLabel } from './observability/logger.js';
+import { installAccessLog } from './observability/access-log.js';
+import { loggerOptions } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { registerRoute } from './proxy/route.js';
 import { registerSoapRoute } from './proxy/soap-route.js';
@@ -48,6 +49,8 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     // fastify accepts a hop count too, though its type does not say so
     trustProxy: config.server.trustProxy as FastifyServerOptions['trustProxy'],
     genReqId: () => randomUUID(),
+    // access-log.ts writes one line per request instead of fastify's two
+    disableRequestLogging: true,
     bodyLimit: 1024 * 1024,
   });
   const store = options.store ?? createStore(config.store, app.log);
@@ -65,9 +68,7 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     });
     const shared = (ctx = await context(config, store, options));
     installErrorHandler(app);
-    app.addHook('onResponse', async (request, reply) => {
-      shared.metrics.httpRequests.inc({ route: routeLabel(request), status: String(reply.statusCode) });
-    });
+    installAccessLog(app, shared.metrics, { level: options.logLevel, stream: options.logStream });
     await app.register(cookie, { secret: config.session.secrets });
     healthRoutes(app, shared);
     authRoutes(app, shared);

@@ -1,12 +1,11 @@
-import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
 
-// pino through fastify. Every request line carries fastify's request id (reqId); the
-// "request completed" line also names the route (the configured prefix, or the endpoint's
-// path) and, for proxied calls, the upstream's status and duration. Requests are logged by
-// path only for /auth/* (the callback's query holds the code and state), headers that carry
-// credentials are redacted wherever they appear, and nothing logs a session, a token or a
-// cookie value.
+// pino through fastify. Every line about a request carries fastify's request id (reqId).
+// The one line per request is access-log.ts's; these options are for everything else:
+// headers that carry credentials and fields that name secrets are redacted wherever they
+// appear, and nothing logs a session, a token or a cookie value. Paths of /auth/* are
+// logged without their query (the callback's holds the code and state).
 
 const SECRET_FIELDS = [
   'access_token', 'refresh_token', 'id_token', 'logout_token', 'client_secret', 'password',
@@ -24,23 +23,6 @@ const REDACT = [
   'headers["set-cookie"]',
   ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
 ];
-
-export interface UpstreamOutcome {
-  status: number;
-  durationMs: number;
-}
-
-// The upstream answer of a proxied request, kept until its "request completed" line.
-const upstreamOutcomes = new WeakMap<FastifyRequest, UpstreamOutcome>();
-
-/**
- * Records the upstream's status and the time to its response headers, for the request's
- * "request completed" log line. Called by the proxy when the upstream answers (the last
- * call wins, so a replayed call logs the replay).
- */
-export function noteUpstreamResponse(request: FastifyRequest, status: number, durationSeconds: number): void {
-  upstreamOutcomes.set(request, { status, durationMs: Math.round(durationSeconds * 1e4) / 10 });
-}
 
 /** The route label of a request: the proxy route's prefix, else the matched endpoint path. */
 export function routeLabel(request: FastifyRequest): string {
@@ -61,20 +43,9 @@ export function loggerOptions(opts: { level?: string; stream?: DestinationStream
         method: req.method,
         url: safeUrl(req.url),
       }),
-      res: serializeReply,
+      res: (reply: { statusCode?: number }) => ({ statusCode: reply.statusCode }),
     },
   };
-}
-
-/** fastify hands its reply to the `res` serializer; anything else is logged by status only. */
-function serializeReply(reply: FastifyReply | { statusCode?: number }): Record<string, unknown> {
-  const out: Record<string, unknown> = { statusCode: reply.statusCode };
-  const request = 'request' in reply ? reply.request : undefined;
-  if (request === undefined) return out;
-  out.route = routeLabel(request);
-  const upstream = upstreamOutcomes.get(request);
-  if (upstream) out.upstream = upstream;
-  return out;
 }
 
 /** A URL fit for a log line: the query of /auth/* endpoints is dropped. */

@@ -1,20 +1,19 @@
-import proxy from '@fastify/http-proxy';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { RouteConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
-import { noteUpstreamResponse } from '../observability/logger.js';
+import { noteUpstreamResponse } from '../observability/access-log.js';
 import { authorize } from './authorize.js';
 import { forwardHeaders } from './forward-headers.js';
 import { isInvalidTokenChallenge } from './replay.js';
-import { upstreamError } from './upstream-errors.js';
+import { Upstream, upstreamError } from './upstream.js';
 
-// The @fastify/http-proxy registration every route shares, and how a call is forwarded:
-// the bearer token and forwarded headers, the upstream's duration, and an upstream 401
-// invalid_token answered with one forced refresh and one replay when the call allows it.
-// route.ts (REST) and soap-route.ts differ only in how they prepare a call.
-
-type FromOptions = Parameters<FastifyReply['from']>[1] & object;
-type Headers = Record<string, string | string[] | undefined>;
+// How every route forwards a call: the bearer token and forwarded headers, the upstream's
+// duration, and an upstream 401 invalid_token answered with one forced refresh and one
+// replay when the call allows it. route.ts (REST) and soap-route.ts differ only in how they
+// prepare a call. The forwarding itself is an undici pool per route (upstream.ts): the
+// hot path of every proxied request, kept to what it needs.
 
 /** What a route knows of one call by the time it forwards it. */
 export interface ProxiedCall {
@@ -26,7 +25,6 @@ export interface ProxiedCall {
   replayable: boolean;
   /** the body again after a forced refresh, for routes that carry the token inside it */
   bodyWithToken?(token: string | undefined): Buffer;
-  started?: bigint;
 }
 
 export interface RouteBehaviour {
@@ -35,15 +33,10 @@ export interface RouteBehaviour {
   /** checks, authorization and body handling before the call is forwarded */
   prepare(request: FastifyRequest, call: ProxiedCall): Promise<void>;
   /** last changes to the headers the upstream gets */
-  adjustHeaders?(request: FastifyRequest, call: ProxiedCall, headers: Headers): Headers;
+  adjustHeaders?(request: FastifyRequest, call: ProxiedCall, headers: IncomingHttpHeaders): IncomingHttpHeaders;
 }
 
-const CALL = Symbol('bff.proxiedCall');
-type ProxiedRequest = FastifyRequest & { [CALL]?: ProxiedCall };
-const callOf = (request: object): ProxiedCall => ((request as ProxiedRequest)[CALL] ??= { replayable: false });
-
-/** reply-from passes undici's response headers; its type names a ServerResponse instead */
-const upstreamHeaders = (res: object) => (res as { headers?: Record<string, unknown> }).headers ?? {};
+const METHODS: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
 
 export async function registerProxy(
   app: FastifyInstance,
@@ -56,73 +49,44 @@ export async function registerProxy(
   const sendsToken = route.token !== 'none';
   const retries = route.retryOn401 && sendsToken;
   const histogram = ctx.metrics.upstreamDuration.labels({ route: route.prefix });
+  const upstream = new Upstream(route);
+  app.addHook('onClose', () => upstream.close());
 
-  const forward = (request: FastifyRequest, reply: FastifyReply, dest: string, options: FromOptions, last: boolean) => {
-    const call = callOf(request);
-    // the body goes as reply-from's `body` option, which keeps the content type as given
-    // (the request.body path would cut it down to its bare media type)
-    const contentType = request.headers['content-type'] ?? 'application/octet-stream';
-    const body = call.body === undefined ? {} : { body: call.body, contentType };
-    return reply.from(dest, {
-      ...options,
-      ...body,
-      onResponse: (_request, _reply, res) => {
-        if (call.started !== undefined) {
-          const seconds = Number(process.hrtime.bigint() - call.started) / 1e9;
-          histogram.observe(seconds);
-          noteUpstreamResponse(request, res.statusCode, seconds);
-        }
-        if (last || !call.replayable || res.statusCode !== 401 || !isInvalidTokenChallenge(upstreamHeaders(res))) {
-          return reply.send(res.stream);
-        }
-        res.stream.resume(); // this answer is dropped: drain it
-        // reply-from has already copied its headers onto the reply: the replay's must not mix
-        // with them (a stale Content-Length would cut the body or leave the client waiting)
-        for (const name of Object.keys(upstreamHeaders(res))) reply.removeHeader(name);
-        authorize(ctx, route, request, call.token)
-          .then((token) => {
-            call.token = token;
-            if (call.bodyWithToken) call.body = call.bodyWithToken(token);
-            request.log.info('upstream refused the access token (invalid_token): refreshed, replaying once');
-            forward(request, reply, dest, options, true);
-          })
-          .catch((error: unknown) => reply.send(error));
-      },
+  const forward = async (request: FastifyRequest, reply: FastifyReply, call: ProxiedCall, last: boolean): Promise<FastifyReply> => {
+    const path = upstream.path(request.url);
+    let headers = forwardHeaders(request, request.headers, { isOwnCookie, sendsToken, trustProxy, accessToken: call.token });
+    if (behaviour.adjustHeaders) headers = behaviour.adjustHeaders(request, call, headers);
+    const body = call.body ?? (request.body as Readable | undefined);
+    const started = process.hrtime.bigint();
+    const response = await upstream.request(request.method, path, headers, body).catch((error: unknown) => {
+      throw upstreamError(error);
     });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    histogram.observe(seconds);
+    noteUpstreamResponse(request, response.statusCode, seconds);
+    if (!last && call.replayable && response.statusCode === 401 && isInvalidTokenChallenge(response.headers)) {
+      await response.body.dump(); // this answer is dropped
+      call.token = await authorize(ctx, route, request, call.token);
+      if (call.bodyWithToken) call.body = call.bodyWithToken(call.token);
+      request.log.info('upstream refused the access token (invalid_token): refreshed, replaying once');
+      return forward(request, reply, call, true);
+    }
+    // an upstream that breaks off mid-body: the client's response is cut off too
+    return reply.code(response.statusCode).headers(upstream.responseHeaders(response.headers)).send(response.body);
   };
 
   await app.register(async (scope) => {
-    // fastify parses text/plain bodies into strings by default; a proxy streams them like
-    // every other type (@fastify/http-proxy only replaces the JSON and catch-all parsers)
-    scope.removeContentTypeParser('text/plain');
-    scope.addContentTypeParser('text/plain', (_request, payload, done) => done(null, payload));
-    await scope.register(proxy, {
-      upstream: route.upstream,
-      prefix: route.prefix === '/' ? '' : route.prefix,
-      rewritePrefix: route.rewritePrefix,
-      config: { routeLabel: route.prefix, ...behaviour.config },
-      undici: { headersTimeout: route.timeoutMs, bodyTimeout: route.timeoutMs, connections: 128 },
-      // reply-from's own two info lines per call: "request completed" already carries the
-      // upstream's status and duration
-      disableRequestLogging: true,
-      preHandler: (request) => behaviour.prepare(request, callOf(request)),
-      handler: (request, reply, dest, options) => forward(request, reply, dest, options as FromOptions, !retries),
-      replyOptions: {
-        // reply-from would send a GET answered 503 up to ten more times: an upstream that is
-        // already failing gets no extra load, and its 503 reaches the client as it came
-        retryDelay: () => null,
-        // the hook is typed for any raw server; the gateway only serves HTTP/1.1
-        rewriteRequestHeaders: (raw, headers) => {
-          const request = raw as FastifyRequest;
-          const call = callOf(request);
-          call.started = process.hrtime.bigint();
-          const out = forwardHeaders(request, headers, { isOwnCookie, sendsToken, trustProxy, accessToken: call.token });
-          return behaviour.adjustHeaders ? behaviour.adjustHeaders(request, call, out) : out;
-        },
-        onError: (reply, { error }) => {
-          reply.send(upstreamError(error));
-        },
-      },
-    });
+    // bodies are streamed as they come, whatever their type (SOAP routes read theirs)
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    const config = { routeLabel: route.prefix, ...behaviour.config };
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const call: ProxiedCall = { replayable: false };
+      await behaviour.prepare(request, call);
+      return forward(request, reply, call, !retries);
+    };
+    const prefix = route.prefix === '/' ? '' : route.prefix;
+    scope.route({ method: METHODS, url: prefix || '/', config, handler });
+    scope.route({ method: METHODS, url: `${prefix}/*`, config, handler });
   });
 }

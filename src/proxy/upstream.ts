@@ -1,0 +1,88 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { Pool, errors as undiciErrors } from 'undici';
+import type { RouteConfig } from '../config/types.js';
+import { errors, type GatewayError } from '../errors.js';
+
+// One route's upstream: an undici connection pool, where a request path goes, and what of
+// the upstream's answer reaches the client. Paths and Location headers follow
+// @fastify/http-proxy's rules (the prefix replaced by rewritePrefix, which defaults to the
+// upstream URL's own path), so configurations keep their meaning.
+
+export interface UpstreamResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Readable & { dump(): Promise<void> };
+}
+
+/** Headers of one hop only (RFC 9110 §7.6.1), and those undici sets itself or refuses. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'expect', 'host'];
+const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:/i;
+
+export class Upstream {
+  private readonly pool: Pool;
+  /** the path prefix the gateway serves the route under ('' for '/') */
+  private readonly prefix: string;
+  private readonly rewritePrefix: string;
+
+  constructor(route: Pick<RouteConfig, 'prefix' | 'upstream' | 'rewritePrefix' | 'timeoutMs'>) {
+    const url = new URL(route.upstream);
+    this.prefix = route.prefix === '/' ? '' : route.prefix;
+    let rewrite = route.rewritePrefix || url.pathname;
+    if (!this.prefix.endsWith('/') && rewrite.endsWith('/')) rewrite = rewrite.slice(0, -1);
+    this.rewritePrefix = rewrite;
+    this.pool = new Pool(url.origin, {
+      connections: 128,
+      headersTimeout: route.timeoutMs,
+      bodyTimeout: route.timeoutMs,
+    });
+  }
+
+  /** The upstream path of a request URL under the route's prefix; 400 for a path that climbs out. */
+  path(requestUrl: string): string {
+    const rest = requestUrl.slice(this.prefix.length);
+    const query = rest.indexOf('?');
+    const path = query === -1 ? rest : rest.slice(0, query);
+    if (climbsOut(path)) throw errors.invalidRequest('the path may not hold ".." segments');
+    const dest = this.rewritePrefix + rest;
+    return dest === '' ? '/' : dest[0] === '?' ? `/${dest}` : dest;
+  }
+
+  request(method: string, path: string, headers: IncomingHttpHeaders, body: Buffer | Readable | undefined): Promise<UpstreamResponse> {
+    for (const name of HOP_BY_HOP) delete headers[name];
+    if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
+    return this.pool.request({ method: method as 'GET', path, headers, body: body ?? null }) as Promise<UpstreamResponse>;
+  }
+
+  /** The upstream's response headers as the client gets them. */
+  responseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+    for (const name of HOP_BY_HOP) delete headers[name];
+    const location = headers.location;
+    if (typeof location === 'string' && !ABSOLUTE_URL.test(location) && !location.startsWith('//')) {
+      headers.location = location.replace(this.rewritePrefix, this.prefix);
+    }
+    return headers;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** A ".." segment, also percent-encoded or with backslashes, which an upstream might resolve. */
+function climbsOut(path: string): boolean {
+  if (!path.includes('.')) return false;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return true;
+  }
+  return decoded.replaceAll('\\', '/').split('/').includes('..');
+}
+
+/** An upstream failure as the contract names it: 504 for timeouts, else 502. */
+export function upstreamError(error: unknown): GatewayError {
+  const timedOut = error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError;
+  return timedOut ? errors.gatewayTimeout({ cause: error }) : errors.badGateway({ cause: error });
+}
