@@ -142,6 +142,15 @@ function scope(value: unknown): string {
   return s;
 }
 
+/** oidc.tokenConcurrency: token endpoint requests in flight at once from one instance. */
+function tokenConcurrency(value: unknown): number {
+  try {
+    return integer(1)(value);
+  } catch {
+    throw new Error('must be a whole number of at least 1 (token endpoint requests in flight at once per instance)');
+  }
+}
+
 function oidcSection(publicUrl: string | undefined, baseDir: string): Parse<OidcConfig> {
   return section((r) => {
     const issuer = r.req('issuer', httpUrl);
@@ -154,6 +163,7 @@ function oidcSection(publicUrl: string | undefined, baseDir: string): Parse<Oidc
       privateKeyFile: r.only(method === 'private_key_jwt', 'privateKeyFile', jsonFile(baseDir), 'with tokenEndpointAuthMethod private_key_jwt'),
       scope: r.get('scope', scope, 'openid profile offline_access'),
       refreshBeforeMs: r.get('refreshBefore', duration, parseDuration('60s')),
+      tokenConcurrency: r.get('tokenConcurrency', tokenConcurrency, 16),
       postLogoutRedirectUri: r.opt('postLogoutRedirectUri', httpUrl) ?? (publicUrl === undefined ? undefined : `${publicUrl}/`),
     };
     if (issuer === undefined || clientId === undefined) return undefined;

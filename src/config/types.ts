@@ -55,6 +55,8 @@ export interface OidcConfig {
   privateKeyFile?: string;
   scope: string;
   refreshBeforeMs: number;
+  /** at most this many token endpoint requests in flight at once from one instance */
+  tokenConcurrency: number;
   postLogoutRedirectUri?: string;
 }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import type { OidcConfig } from '../config/types.js';
+import { TokenConcurrency } from './token-concurrency.js';
 
 // The gateway's side of OpenID Connect, on openid-client: discovery, the authorization
 // URL, code exchange with ID token validation, refresh, revocation and the logout URL.
@@ -35,11 +36,16 @@ export class DiscoveryError extends Error {
 const IDP_TIMEOUT_SECONDS = 10;
 
 export class IdpClient {
+  /** every token endpoint request (code exchange, refresh) runs under this cap */
+  readonly tokenRequests: TokenConcurrency;
+
   private constructor(
     private readonly config: oidc.Configuration,
     private readonly settings: OidcConfig,
     readonly redirectUri: string,
-  ) {}
+  ) {
+    this.tokenRequests = new TokenConcurrency(settings.tokenConcurrency);
+  }
 
   static async discover(settings: OidcConfig, publicUrl: string): Promise<IdpClient> {
     const issuer = new URL(settings.issuer);
@@ -75,18 +81,29 @@ export class IdpClient {
   /** Exchange the code of a callback query; validates state, iss, PKCE and the ID token. */
   async exchangeCode(callbackQuery: string, checks: LoginChecks): Promise<IssuedTokens> {
     const currentUrl = new URL(`${this.redirectUri}?${callbackQuery}`);
-    const response = await oidc.authorizationCodeGrant(this.config, currentUrl, {
+    const response = await this.tokenRequests.run(() => oidc.authorizationCodeGrant(this.config, currentUrl, {
       pkceCodeVerifier: checks.codeVerifier,
       expectedState: checks.state,
       expectedNonce: checks.nonce,
       idTokenExpected: true,
-    });
+    }));
     return issued(response);
   }
 
-  async refresh(refreshToken: string, scope?: string): Promise<IssuedTokens> {
+  /**
+   * The refresh_token grant. `confirm`, when given, runs once the request has its place
+   * under the cap, right before the refresh token is sent (the wait in line may be long):
+   * when it answers false nothing is sent and the result is undefined.
+   */
+  async refresh(refreshToken: string, scope?: string): Promise<IssuedTokens>;
+  async refresh(refreshToken: string, scope: string | undefined, confirm: () => Promise<boolean>): Promise<IssuedTokens | undefined>;
+  async refresh(refreshToken: string, scope?: string, confirm?: () => Promise<boolean>): Promise<IssuedTokens | undefined> {
     const params: Record<string, string> = scope === undefined ? {} : { scope };
-    return issued(await oidc.refreshTokenGrant(this.config, refreshToken, params));
+    const response = await this.tokenRequests.run(async () => {
+      if (confirm && !(await confirm())) return undefined;
+      return oidc.refreshTokenGrant(this.config, refreshToken, params);
+    });
+    return response && issued(response);
   }
 
   /** RFC 7009; does nothing when the IdP has no revocation endpoint. */

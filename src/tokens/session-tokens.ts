@@ -139,14 +139,12 @@ export class SessionTokens {
     }
     const refreshToken = current.data.tokens.refreshToken;
     if (!refreshToken) return this.endSession(current, 'no_refresh_token');
-    if (!(await lock.stillHeld())) {
-      this.metrics.tokenRefresh.inc({ result: 'lease_lost' });
-      return undefined;
-    }
 
-    let issued: IssuedTokens;
+    let issued: IssuedTokens | undefined;
     try {
-      issued = await this.idp.refresh(refreshToken, scope);
+      // the lease is confirmed once the request has its place under oidc.tokenConcurrency,
+      // right before the refresh token is spent
+      issued = await this.idp.refresh(refreshToken, scope, () => lock.stillHeld());
     } catch (e) {
       if (!isInvalidGrant(e)) {
         this.metrics.tokenRefresh.inc({ result: 'error' });
@@ -161,6 +159,10 @@ export class SessionTokens {
       if (!stale(theirs)) return theirs!;
       this.metrics.tokenRefresh.inc({ result: 'conflict' });
       throw errors.tokenServiceUnavailable({ cause: e });
+    }
+    if (!issued) {
+      this.metrics.tokenRefresh.inc({ result: 'lease_lost' });
+      return undefined;
     }
 
     const data = withIssued(current.data, issued, scope);

@@ -246,6 +246,18 @@ describe('oidc', () => {
     }
     expect(paths(oidc({ tokenEndpointAuthMethod: 'private_key_jwt' }))).toEqual(['oidc.privateKeyFile']);
   });
+
+  it('reads tokenConcurrency as a positive whole number, 16 by default', () => {
+    expect(parseConfig(oidc({ clientSecret: 's' }), { env: {} }).oidc.tokenConcurrency).toBe(16);
+    expect(parseConfig(oidc({ clientSecret: 's', tokenConcurrency: 2 }), { env: {} }).oidc.tokenConcurrency).toBe(2);
+    expect(parseConfig(oidc({ clientSecret: 's', tokenConcurrency: '4' }), { env: {} }).oidc.tokenConcurrency).toBe(4);
+    for (const bad of [0, -1, 1.5, 'many', true]) {
+      expect(problemsOf(oidc({ clientSecret: 's', tokenConcurrency: bad }))).toEqual([{
+        path: 'oidc.tokenConcurrency',
+        message: 'must be a whole number of at least 1 (token endpoint requests in flight at once per instance)',
+      }]);
+    }
+  });
 });
 
 describe('token sources and routes', () => {
