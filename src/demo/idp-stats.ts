@@ -5,6 +5,7 @@ import type { KoaContext, Provider } from 'oidc-provider';
 
 export interface IdpStats {
   tokenRequests: number; // every POST to the token endpoint, injected failures included
+  tokenRequestsPeak: number; // the most token requests in flight at once (since the last reset)
   codeExchanges: number; // successful authorization_code grants
   refreshes: number; // successful refresh_token grants
   refreshFailures: number; // failed refresh_token grants (injected failures not included)
@@ -22,7 +23,7 @@ export interface IdpStats {
 
 export function emptyStats(): IdpStats {
   return {
-    tokenRequests: 0, codeExchanges: 0, refreshes: 0, refreshFailures: 0, refreshFailuresByError: {},
+    tokenRequests: 0, tokenRequestsPeak: 0, codeExchanges: 0, refreshes: 0, refreshFailures: 0, refreshFailuresByError: {},
     clientCredentials: 0, passwordGrants: 0, passwordGrantFailures: 0, injectedFailures: 0, revocations: 0, grantRevocations: 0, endSessions: 0,
     backchannelLogouts: 0, backchannelLogoutFailures: 0,
   };

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Provider, type ClientMetadata } from 'oidc-provider';
+import { Provider, type ClientMetadata, type Middleware } from 'oidc-provider';
 import { ROUTES, SCOPES, buildProviderConfig } from './idp-config.js';
 import { createInteractionHandler, type DemoUser } from './idp-interactions.js';
 import { registerPasswordGrant } from './idp-password-grant.js';
@@ -53,6 +53,12 @@ export interface DemoIdp extends Pick<IdpFaults, 'stopListening' | 'resumeListen
    * administrator would (not counted in stats.grantRevocations). Returns how many.
    */
   revokeGrantsOf(accountId: string): number;
+  /**
+   * Runs `hook` around every token request from its arrival: its `next` is the injected
+   * delay and failure, then the provider's handling. null removes it. (provider.use() cannot
+   * add a middleware once the IdP listens: koa composed its middleware list then.)
+   */
+  aroundTokenRequests(hook: Middleware | null): void;
   resetStats(): void;
   close(): Promise<void>;
 }
@@ -90,17 +96,28 @@ export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
   let delayMs = 0;
   let failure: { status: number; body: TokenErrorBody } | null = null;
 
+  let tokenHook: Middleware | null = null;
+  let tokenInFlight = 0;
+
   provider.use(async (ctx, next) => {
     if (ctx.method === 'POST' && ctx.path === ROUTES.token) {
       stats.tokenRequests += 1;
-      if (delayMs > 0) await sleep(delayMs);
-      if (failure) {
+      tokenInFlight += 1;
+      stats.tokenRequestsPeak = Math.max(stats.tokenRequestsPeak, tokenInFlight);
+      const handle = async () => {
+        if (delayMs > 0) await sleep(delayMs);
+        if (!failure) return next();
         stats.injectedFailures += 1;
         ctx.status = failure.status;
         ctx.set('cache-control', 'no-store');
         ctx.body = failure.body;
-        return;
+      };
+      try {
+        await (tokenHook ? tokenHook(ctx, handle) : handle());
+      } finally {
+        tokenInFlight -= 1;
       }
+      return;
     } else if (ctx.method === 'POST' && ctx.path === ROUTES.revocation) {
       stats.revocations += 1;
     }
@@ -162,7 +179,9 @@ export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
       }
       return grantIds.length;
     },
-    resetStats: () => { Object.assign(stats, emptyStats()); },
+    aroundTokenRequests: (hook) => { tokenHook = hook; },
+    // the peak starts again from the requests in flight now
+    resetStats: () => { Object.assign(stats, emptyStats(), { tokenRequestsPeak: tokenInFlight }); },
     close: stopListening,
   };
 }
