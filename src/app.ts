@@ -17,12 +17,17 @@ import { registerRoute } from './proxy/route.js';
 import { registerSoapRoute } from './proxy/soap-route.js';
 import { SessionCipher } from './session/cipher.js';
 import { SessionCookies } from './session/cookies.js';
+import { SessionCache } from './session/session-cache.js';
 import { Sessions } from './session/sessions.js';
 import { createStore } from './store/create.js';
 import type { SessionStore } from './store/store.js';
 import { RefreshLock } from './tokens/refresh-lock.js';
 import { ServiceTokens } from './tokens/service-tokens.js';
 import { SessionTokens } from './tokens/session-tokens.js';
+
+/** how long a decoded session serves the calls of a burst (see session-cache.ts) */
+const SESSION_CACHE_MS = 1_000;
+const SESSION_CACHE_ENTRIES = 10_000;
 
 /** how long shutdown waits for refreshes in flight to write their tokens (see RefreshLock.drain) */
 const SHUTDOWN_REFRESH_WAIT_MS = 5_000;
@@ -60,6 +65,7 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
   app.addHook('onClose', async () => {
     await ctx?.refreshLock.drain(SHUTDOWN_REFRESH_WAIT_MS);
     await ctx?.serviceTokens.close?.();
+    await ctx?.sessionCache.close();
     await store.close();
   });
   try {
@@ -84,7 +90,8 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
 async function context(config: GatewayConfig, store: SessionStore, options: AppOptions): Promise<GatewayContext> {
   const idp = await IdpClient.discover(config.oidc, config.server.publicUrl);
   const cipher = new SessionCipher(config.session.encryptionKeys);
-  const sessions = new Sessions(store, cipher, config.session);
+  const sessionCache = new SessionCache(store, SESSION_CACHE_MS, SESSION_CACHE_ENTRIES);
+  const sessions = new Sessions(store, cipher, config.session, sessionCache);
   const metrics = new GatewayMetrics({ processMetrics: options.processMetrics ?? true });
   const leaseMs = options.lockLeaseMs ?? 5_000;
   const lock = new RefreshLock(store, { leaseMs, pollMs: 25 });
@@ -99,6 +106,7 @@ async function context(config: GatewayConfig, store: SessionStore, options: AppO
     config,
     store,
     sessions,
+    sessionCache,
     cookies: new SessionCookies(config),
     idp,
     refreshLock: lock,

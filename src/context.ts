@@ -4,6 +4,7 @@ import type { IdpClient } from './oidc/idp-client.js';
 import type { LogoutTokenVerifier } from './oidc/logout-token.js';
 import type { GatewayMetrics } from './observability/metrics.js';
 import type { SessionCookies } from './session/cookies.js';
+import type { SessionCache } from './session/session-cache.js';
 import type { Sessions } from './session/sessions.js';
 import type { SessionStore } from './store/store.js';
 import type { RefreshLock } from './tokens/refresh-lock.js';
@@ -21,6 +22,7 @@ export interface GatewayContext {
   config: GatewayConfig;
   store: SessionStore;
   sessions: Sessions;
+  sessionCache: SessionCache;
   cookies: SessionCookies;
   idp: IdpClient;
   logoutTokens: LogoutTokenVerifier;

@@ -34,7 +34,7 @@ export function installAccessLog(
   const level = opts.level ?? 'info';
   const log = pino(
     { level, base: { pid: process.pid, hostname: hostname() } },
-    opts.stream ?? pino.destination({ dest: 1, sync: true }),
+    opts.stream ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }),
   );
   const logs = log.isLevelEnabled('info');
   // prom-client hashes the labels of every inc(): the children are looked up once

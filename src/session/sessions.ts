@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { SessionConfig } from '../config/types.js';
 import { errors, type StoreUnavailableError } from '../errors.js';
 import { whileStoreAway } from '../store/retry.js';
 import type { SessionStore } from '../store/store.js';
 import type { SessionCipher } from './cipher.js';
+import type { SessionCache } from './session-cache.js';
 import { SessionIndex, type SessionRef } from './session-index.js';
 import type { LoadedSession, SessionData } from './session.js';
 
@@ -26,6 +28,8 @@ export class Sessions {
     private readonly store: SessionStore,
     private readonly cipher: SessionCipher,
     private readonly config: Pick<SessionConfig, 'idleTimeoutMs' | 'absoluteTimeoutMs'>,
+    /** decoded sessions for the calls of a request (load); none: every load reads the store */
+    private readonly cache?: SessionCache,
   ) {
     this.index = new SessionIndex(store, config.absoluteTimeoutMs);
   }
@@ -43,9 +47,22 @@ export class Sessions {
     return { sessionId, session: this.loaded(storeId, 1, absoluteExpiresAt, data) };
   }
 
-  /** The live session of a cookie's id, or null (unknown, timed out, or unreadable). */
-  load(sessionId: string): Promise<LoadedSession | null> {
-    return this.loadByStoreId(storeIdOf(sessionId));
+  /**
+   * The live session of a cookie's id, or null (unknown, timed out, or unreadable): what a
+   * request works with, possibly from the cache (a snapshot; loadByStoreId reads the store).
+   */
+  async load(sessionId: string): Promise<LoadedSession | null> {
+    const storeId = storeIdOf(sessionId);
+    if (this.cache?.get(storeId)) {
+      // a change announced before this request came in is already readable on the change
+      // feed's socket: let the event loop take it first, then look again
+      await yieldToEventLoop();
+      const cached = this.cache.get(storeId);
+      if (cached) return cached;
+    }
+    const session = await this.loadByStoreId(storeId);
+    if (session) this.cache?.put(session);
+    return session;
   }
 
   async loadByStoreId(storeId: string): Promise<LoadedSession | null> {
@@ -71,19 +88,21 @@ export class Sessions {
     const stored = { version, data: this.seal(current.storeId, data), absoluteExpiresAt: current.absoluteExpiresAt };
     // sealed once: a retry sends the very same bytes, so the store sees it as the same write
     const write = () => this.store.replaceSession(current.storeId, current.version, stored);
+    this.cache?.drop(current.storeId);
     const written = await (opts.retryForMs ? whileStoreAway(write, opts.retryForMs, opts.onStoreAway) : write());
     return written ? { ...current, version, data } : null;
   }
 
-  delete(storeId: string): Promise<void> {
-    return this.store.deleteSession(storeId);
+  async delete(storeId: string): Promise<void> {
+    this.cache?.drop(storeId);
+    await this.store.deleteSession(storeId);
   }
 
   /** Ends every session of an IdP session (sid), or of a subject when no sid is given; returns how many the index named. */
   async endAllOf(ref: SessionRef): Promise<number> {
     // the index goes last: should the store fail midway, the IdP's retry finds every session
     const storeIds = await this.index.list(ref);
-    await Promise.all(storeIds.map((id) => this.store.deleteSession(id)));
+    await Promise.all(storeIds.map((id) => this.delete(id)));
     await this.index.drop(ref, storeIds);
     return storeIds.length;
   }

@@ -18,15 +18,23 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`;
 
 /**
- * KEYS[1] session; ARGV expectedVersion, version, data, absoluteExpiresAt. 1 when written;
- * 2 when this exact write is already there (a retry after a lost reply); 0 otherwise.
+ * KEYS[1] session; ARGV expectedVersion, version, data, absoluteExpiresAt, channel, id.
+ * 1 when written (and the id published on the channel, in the same step); 2 when this exact
+ * write is already there (a retry after a lost reply); 0 otherwise.
  */
 export const REPLACE_SESSION = `
 local v = redis.call('HGET', KEYS[1], 'v')
 if v == ARGV[2] and redis.call('HGET', KEYS[1], 'd') == ARGV[3] then return 2 end
 if v ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3], 'a', ARGV[4])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1`;
+
+/** KEYS[1] session; ARGV channel, id. Deletes it and, when it was there, publishes the id. */
+export const DELETE_SESSION = `
+local n = redis.call('DEL', KEYS[1])
+if n == 1 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+return n`;
 
 /** KEYS[1] lock; ARGV owner, leaseMs. 1 when the lease was ours and is extended. */
 export const RENEW_LOCK = `

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, type Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
-import type { SessionStore, StoredSession } from './store.js';
-import { ADD_TO_INDEX, CREATE_SESSION, READ_SESSION, RELEASE_LOCK, RENEW_LOCK, REPLACE_SESSION } from './redis-scripts.js';
+import type { SessionChangeListener, SessionChangeWatch, SessionStore, StoredSession } from './store.js';
+import { watchSessionChanges } from './redis-session-changes.js';
+import { ADD_TO_INDEX, CREATE_SESSION, DELETE_SESSION, READ_SESSION, RELEASE_LOCK, RENEW_LOCK, REPLACE_SESSION } from './redis-scripts.js';
 
 type Key = string | Buffer;
 type Arg = string | number | Buffer;
@@ -10,7 +11,8 @@ type Arg = string | number | Buffer;
 interface ScriptCommands {
   bffReadSessionBuffer(key: Key, now: Arg, idleMs: Arg): Promise<[Buffer, Buffer, Buffer] | null>;
   bffCreateSession(key: Key, version: Arg, data: Buffer, abs: Arg, ttlMs: Arg): Promise<number>;
-  bffReplaceSession(key: Key, expected: Arg, version: Arg, data: Buffer, abs: Arg): Promise<number>;
+  bffReplaceSession(key: Key, expected: Arg, version: Arg, data: Buffer, abs: Arg, channel: Arg, id: Arg): Promise<number>;
+  bffDeleteSession(key: Key, channel: Arg, id: Arg): Promise<number>;
   bffRenewLock(key: Key, owner: Arg, leaseMs: Arg): Promise<number>;
   bffReleaseLock(key: Key, owner: Arg): Promise<number>;
   bffAddToIndex(key: Key, storeId: Arg, ttlMs: Arg, nowMs: Arg): Promise<number>;
@@ -28,6 +30,7 @@ function withScripts(redis: Redis | Cluster): Client {
   redis.defineCommand('bffReadSession', { numberOfKeys: 1, lua: READ_SESSION });
   redis.defineCommand('bffCreateSession', { numberOfKeys: 1, lua: CREATE_SESSION });
   redis.defineCommand('bffReplaceSession', { numberOfKeys: 1, lua: REPLACE_SESSION });
+  redis.defineCommand('bffDeleteSession', { numberOfKeys: 1, lua: DELETE_SESSION });
   redis.defineCommand('bffRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
   redis.defineCommand('bffReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
   redis.defineCommand('bffAddToIndex', { numberOfKeys: 1, lua: ADD_TO_INDEX });
@@ -82,6 +85,10 @@ export class RedisStore implements SessionStore {
   private lockKey = (id: string) => `${this.prefix}lock:{${id}}`;
   private onceKey = (id: string) => `${this.prefix}once:{${id}}`;
   private indexKey = (index: string) => `${this.prefix}idx:{${index}}`;
+  /** where session writes and deletes are announced (the ids of the sessions) */
+  private get changesChannel() {
+    return `${this.prefix}session-changes`;
+  }
 
   readSession(id: string, idleMs: number): Promise<StoredSession | null> {
     return this.run(async () => {
@@ -103,7 +110,7 @@ export class RedisStore implements SessionStore {
       const key = this.sessionKey(id);
       const deadline = Date.now() + this.replicationWaitMs;
       for (;;) {
-        const r = await this.redis.bffReplaceSession(key, expectedVersion, s.version, s.data, s.absoluteExpiresAt);
+        const r = await this.redis.bffReplaceSession(key, expectedVersion, s.version, s.data, s.absoluteExpiresAt, this.changesChannel, id);
         if (r === 0) return false;
         if (!this.waitsForReplicas || (await this.replicated(200)) || Date.now() > deadline) return true;
         // not on a replica yet: a failover may be under way; write again (idempotent) once
@@ -114,7 +121,11 @@ export class RedisStore implements SessionStore {
   }
 
   deleteSession(id: string): Promise<void> {
-    return this.run(async () => void (await this.redis.del(this.sessionKey(id))));
+    return this.run(async () => void (await this.redis.bffDeleteSession(this.sessionKey(id), this.changesChannel, id)));
+  }
+
+  watchSessionChanges(listener: SessionChangeListener): SessionChangeWatch {
+    return watchSessionChanges(this.redis, this.changesChannel, listener);
   }
 
   putOnce(id: string, data: Buffer, ttlMs: number): Promise<void> {

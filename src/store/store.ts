@@ -12,6 +12,20 @@ export interface StoredSession {
   absoluteExpiresAt: number;
 }
 
+/** What a cache of sessions hears from the store. */
+export interface SessionChangeListener {
+  /** a session was written or deleted (by any instance) */
+  changed(id: string): void;
+  /** changes may have gone unheard (the connection that hears them was lost): forget all */
+  gap(): void;
+}
+
+export interface SessionChangeWatch {
+  /** true while every change is heard; a cache serves only then */
+  readonly live: boolean;
+  close(): Promise<void>;
+}
+
 export interface SessionStore {
   /**
    * Read a session and slide its idle lifetime to min(now + idleMs, absoluteExpiresAt).
@@ -32,6 +46,12 @@ export interface SessionStore {
   replaceSession(id: string, expectedVersion: number, session: StoredSession): Promise<boolean>;
 
   deleteSession(id: string): Promise<void>;
+
+  /**
+   * Hear of every write and delete of any session, by any instance. Stores that cannot
+   * (the in-process one, which has nothing to gain) leave it out, and nothing is cached.
+   */
+  watchSessionChanges?(listener: SessionChangeListener): SessionChangeWatch;
 
   /** A one-time value (login transaction) with a time to live. */
   putOnce(id: string, data: Buffer, ttlMs: number): Promise<void>;

@@ -1,0 +1,62 @@
+import type { SessionStore, SessionChangeWatch } from '../store/store.js';
+import type { LoadedSession } from './session.js';
+
+// Decoded sessions kept for a moment, so that a burst of calls on one session reads and
+// decrypts it once. Only while the store's change feed is live: every write or delete of a
+// session, by any instance, drops it here as soon as the feed brings it, and a break in the
+// feed empties the cache. An entry lives ttlMs at most, so an active session is still read
+// from the store (which slides its idle timeout) about once per ttlMs.
+//
+// What a stale entry could do is bounded by what already happens without it: the tokens
+// path treats the session it is given as a snapshot (it re-reads under the lock before a
+// refresh, and late callers holding an older version find the successor), and a call that
+// raced a logout by a millisecond was always possible.
+
+interface Entry {
+  session: LoadedSession;
+  until: number;
+}
+
+export class SessionCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly watch: SessionChangeWatch | undefined;
+
+  constructor(
+    store: SessionStore,
+    private readonly ttlMs: number,
+    private readonly maxEntries: number,
+  ) {
+    this.watch = ttlMs > 0 ? store.watchSessionChanges?.({
+      changed: (storeId) => this.entries.delete(storeId),
+      gap: () => this.entries.clear(),
+    }) : undefined;
+  }
+
+  get(storeId: string): LoadedSession | undefined {
+    const entry = this.entries.get(storeId);
+    if (!entry) return undefined;
+    const now = Date.now();
+    if (entry.until > now && entry.session.absoluteExpiresAt > now && this.watch?.live) return entry.session;
+    this.entries.delete(storeId);
+    return undefined;
+  }
+
+  put(session: LoadedSession): void {
+    if (!this.watch?.live) return;
+    if (this.entries.size >= this.maxEntries) {
+      // the oldest entry goes (a Map iterates in insertion order)
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(session.storeId, { session, until: Date.now() + this.ttlMs });
+  }
+
+  drop(storeId: string): void {
+    this.entries.delete(storeId);
+  }
+
+  async close(): Promise<void> {
+    this.entries.clear();
+    await this.watch?.close();
+  }
+}
