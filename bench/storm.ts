@@ -47,7 +47,9 @@ export interface StormResult {
   providerMs: Spread;
   /** storm p99 - burst p99, per round */
   added: Spread;
-  /** every round: added <= that round's provider time + 20 ms */
+  /** median storm p99 - median burst p99 */
+  addedOfMedians: number;
+  /** addedOfMedians <= median provider time + 20 ms */
   targetMet: boolean;
   sessions: SessionsResult;
   problems: string[];
@@ -71,6 +73,10 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
     });
     const added = rounds.map((r) => r.p99 - r.burstP99);
     const problems = [...rounds.flatMap(roundProblems), ...sessionsProblems(sessions)];
+    const p99 = spread(rounds.map((r) => r.p99));
+    const burstP99 = spread(rounds.map((r) => r.burstP99));
+    const providerMs = spread(rounds.map((r) => r.providerMs));
+    const addedOfMedians = p99.median - burstP99.median;
     return {
       placement: PLACEMENT,
       instances: INSTANCES,
@@ -78,13 +84,14 @@ export async function runStorm(opts: StormOptions): Promise<StormResult> {
       tokenConcurrency: TOKEN_CONCURRENCY,
       providerLatencyMs: PROVIDER_LATENCY_MS,
       rounds,
-      burstP99: spread(rounds.map((r) => r.burstP99)),
+      burstP99,
       p50: spread(rounds.map((r) => r.p50)),
-      p99: spread(rounds.map((r) => r.p99)),
+      p99,
       max: spread(rounds.map((r) => r.max)),
-      providerMs: spread(rounds.map((r) => r.providerMs)),
+      providerMs,
       added: spread(added),
-      targetMet: rounds.every((r, i) => added[i]! <= r.providerMs + TARGET_SLACK_MS),
+      addedOfMedians,
+      targetMet: addedOfMedians <= providerMs.median + TARGET_SLACK_MS,
       sessions,
       problems,
       seconds: (Date.now() - started) / 1000,
@@ -144,11 +151,14 @@ export function formatStorm(r: StormResult): string {
     `Refresh storms: ${r.placement}; tokenConcurrency ${r.tokenConcurrency}; provider latency ${r.providerLatencyMs} ms injected at the IdP; ${r.rounds.length} round(s), median (min-max)`,
     `One expired session, ${r.calls} concurrent calls round-robin over ${r.instances} instances:`,
     table([
-      ['burst p99 (fresh)', 'storm p50', 'storm p99', 'storm max', 'provider', 'added (storm p99 - burst p99)', 'target (added <= provider + 20)'],
-      [ms(r.burstP99), ms(r.p50), ms(r.p99), ms(r.max), ms(r.providerMs), ms(r.added), r.targetMet ? 'met' : 'NOT met'],
+      ['ms', 'burst p99 (fresh)', 'storm p50', 'storm p99', 'storm max', 'provider', 'added = storm p99 - burst p99'],
+      ...r.rounds.map((x, i) => [`round ${i + 1}`, ...[x.burstP99, x.p50, x.p99, x.max, x.providerMs, x.p99 - x.burstP99].map((v) => v.toFixed(1))]),
+      ['median (min-max)', ms(r.burstP99), ms(r.p50), ms(r.p99), ms(r.max), ms(r.providerMs), ms(r.added)],
     ]),
+    `  target: storm p99 - burst p99 <= provider + ${TARGET_SLACK_MS} ms, on medians: ${r.addedOfMedians.toFixed(1)} <= `
+      + `${(r.providerMs.median + TARGET_SLACK_MS).toFixed(1)}: ${r.targetMet ? 'met' : 'NOT met'} (noise: burst p99 spans ${(r.burstP99.max - r.burstP99.min).toFixed(0)} ms across rounds)`,
     `  refreshes per storm: ${r.rounds.map((x) => x.refreshes).join(', ')} (want 1); calls not 200: ${r.rounds.reduce((n, x) => n + x.non200, 0)}; grants revoked: ${r.rounds.reduce((n, x) => n + x.grantRevocations, 0)}`,
-    `${s.sessions} sessions expiring together (logins took ${s.loginSeconds.toFixed(1)} s): ${s.refreshes} refreshes in ${s.seconds.toFixed(2)} s (p99 call ${s.p99.toFixed(0)} ms), ${s.non200} not 200; `
+    `${s.sessions} sessions expiring together (logins took ${s.loginSeconds.toFixed(1)} s, ${s.loginRetries} retried): ${s.refreshes} refreshes in ${s.seconds.toFixed(2)} s (p99 call ${s.p99.toFixed(0)} ms), ${s.non200} not 200; `
       + `second call: ${s.againNon200} not 200, ${s.againRefreshes} refreshes; grants revoked ${s.grantRevocations}; `
       + `provider peak in flight ${s.peakInFlight} (limit ${s.limit} = ${r.instances} x ${r.tokenConcurrency}), provider time ${formatSpread(s.providerMs, 1)} ms`,
     r.problems.length ? `PROBLEMS: ${r.problems.join('; ')}` : 'checks: all held',
