@@ -1,10 +1,18 @@
-// npm run bench: the ladder (L0-L4), the refresh storms and the scale figures, in one run.
-// `--quick` is one short round of everything (what the test runs so the bench cannot rot).
+// npm run bench: the ladder (L0-L4), the refresh storms and the scale figures, in one run,
+// then the issue's targets as this run measured them. `--quick` is one short round of
+// everything (what the test runs, so that the bench cannot rot); `--only ladder,storm,scale`
+// picks parts; `--rounds N --seconds S` change the ladder's rounds.
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startBenchIdp } from './gateway.js';
 import { runLadder, RUNG_TITLES } from './ladder.js';
+import { formatScale, runScale } from './scale.js';
+import { TARGET_BYTES_PER_SESSION } from './scale-store.js';
 import { startOrigin, startRedis } from './stack.js';
 import { formatSpread, table } from './stats.js';
+import { formatStorm, runStorm } from './storm.js';
+import { sessionsProblems } from './storm-sessions.js';
+import { formatTargets, ladderTargets, type Target } from './targets.js';
 
 const { values } = parseArgs({
   options: {
@@ -19,24 +27,64 @@ const rounds = Number(values.rounds ?? (quick ? 1 : 3));
 const seconds = Number(values.seconds ?? (quick ? 1 : 5));
 const only = new Set((values.only ?? 'ladder,storm,scale').split(','));
 const log = (line: string) => process.stderr.write(`${line}\n`);
+/** the scale part's fixed rate when the ladder does not run to set it */
+const DEFAULT_RATE = 1000;
+/** how far from 1k to 1M sessions latency may move and still count as flat */
+const FLAT_WITHIN = 1.25;
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+console.log(`bff-gateway bench, ${new Date().toISOString()}, ${cpus().length} cores (${cpu}), node ${process.version}${quick ? ', QUICK (not for figures)' : ''}`);
 
 const origin = await startOrigin();
 const redis = await startRedis();
 const idp = await startBenchIdp();
+const targets: Target[] = [];
+let rate = DEFAULT_RATE;
 try {
   if (only.has('ladder')) {
-    const { results, rate } = await runLadder({
-      rounds, seconds, latencySeconds: seconds, connections: 64, origin, redis, idp, log,
-    });
-    console.log(`\nLadder: ${rounds} rounds of ${seconds} s, wrk -t1 -c64 on core 0, proxy alone on core 1; origin: ${origin.kind}`);
+    const ladder = await runLadder({ rounds, seconds, latencySeconds: seconds, connections: 64, origin, redis, idp, log });
+    rate = ladder.rate;
+    console.log(`\nLadder: ${rounds} round(s) of ${seconds} s, interleaved; wrk -t1 -c64 on core 0 (with the origin and Redis), the proxy alone on core 1; origin: ${origin.kind}`);
     console.log(table([
       ['rung', 'what', 'req/s', 'CPU µs/req', `p50 ms @${rate}/s`, `p99 ms @${rate}/s`, 'errors'],
-      ...results.map((r) => [
+      ...ladder.results.map((r) => [
         r.name, RUNG_TITLES[r.name], formatSpread(r.throughput), formatSpread(r.cpuMicrosPerRequest, 1),
         formatSpread(r.p50, 2), formatSpread(r.p99, 2), String(r.errors),
       ]),
     ]));
+    targets.push(...ladderTargets(ladder.results));
   }
+  if (only.has('storm')) {
+    const storm = await runStorm({ redis, origin, idp, quick, log });
+    console.log(`\n${formatStorm(storm)}`);
+    targets.push({
+      what: 'storm: p99 added by the refresh',
+      value: `${storm.addedOfMedians.toFixed(1)} ms (provider ${storm.providerMs.median.toFixed(1)} ms)`,
+      goal: '<= provider + 20 ms',
+      met: storm.targetMet && storm.problems.length === 0,
+    });
+    const problems = sessionsProblems(storm.sessions);
+    targets.push({
+      what: `storm: ${storm.sessions.sessions} sessions expiring together`,
+      value: problems.length ? problems.join('; ') : `${storm.sessions.refreshes} refreshes, none lost, peak ${storm.sessions.peakInFlight} at the provider`,
+      goal: `one refresh each, peak <= ${storm.sessions.limit}`,
+      met: problems.length === 0,
+    });
+  }
+  if (only.has('scale')) {
+    const scale = await runScale({ redis, origin, idp, quick, rate, seconds: quick ? 1 : 3, log });
+    console.log(`\n${formatScale(scale)}`);
+    const perSession = scale.memory.usedMemoryPerSession;
+    targets.push({ what: 'Redis memory per session', value: `${perSession.toFixed(0)} B`, goal: `<= ${TARGET_BYTES_PER_SESSION} B`, met: perSession <= TARGET_BYTES_PER_SESSION });
+    const { ratios } = scale;
+    targets.push({
+      what: `hot path, ${ratios.of}`,
+      value: `p99 x${ratios.p99.toFixed(2)}, store read p99 x${ratios.storeP99.toFixed(2)}`,
+      goal: `flat (within x${FLAT_WITHIN})`,
+      met: ratios.p99 <= FLAT_WITHIN && ratios.storeP99 <= FLAT_WITHIN,
+    });
+  }
+  console.log(`\nTargets (medians of this run):\n${formatTargets(targets)}`);
 } finally {
   await idp.close();
   await redis.stop();

@@ -37,6 +37,7 @@ export function installAccessLog(
     opts.stream ?? pino.destination({ dest: 1, sync: false, minLength: 4096 }),
   );
   const logs = log.isLevelEnabled('info');
+  app.addHook('onClose', (_app, done) => log.flush(() => done()));
   // prom-client hashes the labels of every inc(): the children are looked up once
   const counters = new Map<string, { inc(): void }>();
   const counter = (route: string, status: number) => {

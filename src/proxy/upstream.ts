@@ -71,7 +71,7 @@ export class Upstream {
 
 /** A ".." segment, also percent-encoded or with backslashes, which an upstream might resolve. */
 function climbsOut(path: string): boolean {
-  if (!path.includes('.')) return false;
+  if (!path.includes('.') && !path.includes('%')) return false;
   let decoded: string;
   try {
     decoded = decodeURIComponent(path);

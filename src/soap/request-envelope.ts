@@ -10,7 +10,7 @@ import { soapVersionOf } from './version.js';
 // A SOAP route's request body: read (bounded), then checked and given the token, with the
 // request's SOAP version remembered for the Fault should anything fail.
 
-/** The request body; @fastify/http-proxy's parsers leave it as the raw stream. */
+/** The request body; the proxy routes' parser leaves it as the raw stream. */
 export function readRequestBody(request: FastifyRequest, maxBytes: number, timeoutMs: number): Promise<Buffer> {
   const body = request.body;
   if (body === undefined || body === null) return Promise.resolve(Buffer.alloc(0));
