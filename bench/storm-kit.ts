@@ -12,6 +12,8 @@ import { PROXY_CORE, type BenchRedis, type Origin } from './stack.js';
 export const INSTANCES = 3;
 export const PLACEMENT = `${INSTANCES} gateway instances pinned together on core ${PROXY_CORE}; load, IdP (in the bench process), Redis and origin unpinned/core 0`;
 const POOL_CONNECTIONS = 334;
+/** the bench gateways' refreshBefore: a token with more left than this is fresh */
+const FRESH_MS = 60_000;
 
 export interface StormStack {
   gateways: BenchGateway[];
@@ -46,6 +48,8 @@ export async function startStormStack(opts: { idp: BenchIdp; redis: BenchRedis; 
 export interface Call {
   status: number;
   ms: number;
+  /** a failed call: the status and the gateway's error code ("503 session_store_unavailable"), or the client's error */
+  failure?: string;
 }
 
 /** One GET /api call with the session cookie, through an instance's pool; status 0 = failed. */
@@ -53,11 +57,24 @@ export async function call(pool: Pool, cookie: string): Promise<Call> {
   const started = performance.now();
   try {
     const res = await pool.request({ path: '/api/storm', method: 'GET', headers: { 'x-csrf': '1', cookie } });
-    await res.body.dump();
-    return { status: res.statusCode, ms: performance.now() - started };
-  } catch {
-    return { status: 0, ms: performance.now() - started };
+    if (res.statusCode === 200) {
+      await res.body.dump();
+      return { status: 200, ms: performance.now() - started };
+    }
+    const text = await res.body.text();
+    const ms = performance.now() - started;
+    const code = /"error":"([^"]*)"/.exec(text)?.[1] ?? '';
+    return { status: res.statusCode, ms, failure: `${res.statusCode} ${code}`.trim() };
+  } catch (err) {
+    return { status: 0, ms: performance.now() - started, failure: (err as { code?: string }).code ?? String(err) };
   }
+}
+
+/** The failures of some calls by kind: "503 session_store_unavailable x3, ..." ('' when none). */
+export function failures(calls: readonly Call[]): string {
+  const counts = new Map<string, number>();
+  for (const c of calls) if (c.failure !== undefined) counts.set(c.failure, (counts.get(c.failure) ?? 0) + 1);
+  return [...counts].map(([kind, n]) => `${kind} x${n}`).join(', ');
 }
 
 /** `count` calls at once, round-robin over the instances; cookieOf(i) is call i's session. */
@@ -67,12 +84,25 @@ export function burst(pools: Pool[], count: number, cookieOf: (i: number) => str
 
 export const non200 = (calls: readonly Call[]) => calls.filter((c) => c.status !== 200).length;
 
-/** Rewrites a session so its access token expired a second ago (its refresh token is kept). */
+/**
+ * Rewrites a session so its access token expired a second ago (its refresh token is kept).
+ * First waits (up to 35 s) until the session holds a fresh token: a refresh whose write met
+ * a busy store is still being written in the background (up to 30 s), and expiring the old
+ * copy under it would bring a spent refresh token back.
+ */
 export async function expire(view: StoreView, cookie: string): Promise<void> {
-  const current = await view.sessions.load(sessionIdOf(cookie));
-  if (!current) throw new Error('a bench session is gone from the store');
-  const tokens = { ...current.data.tokens, accessTokenExpiresAt: Date.now() - 1000 };
-  if (!(await view.sessions.replace(current, { ...current.data, tokens }))) throw new Error('a bench session changed while being expired');
+  const id = sessionIdOf(cookie);
+  const deadline = Date.now() + 35_000;
+  for (;;) {
+    const current = await view.sessions.load(id);
+    if (!current) throw new Error('a bench session is gone from the store');
+    if ((current.data.tokens.accessTokenExpiresAt ?? 0) > Date.now() + FRESH_MS) {
+      const tokens = { ...current.data.tokens, accessTokenExpiresAt: Date.now() - 1000 };
+      if (await view.sessions.replace(current, { ...current.data, tokens })) return;
+    }
+    if (Date.now() > deadline) throw new Error('a bench session did not get a fresh token within 35 s');
+    await sleep(100);
+  }
 }
 
 /** Runs `task` over items, at most `limit` at a time. */
@@ -90,16 +120,20 @@ export async function inBatches<T, R>(items: readonly T[], limit: number, task: 
 export interface SlowProvider {
   /** how long each token request took at the IdP (the wait included), ms */
   durations: number[];
+  /** when each token request arrived at the IdP (performance.now()) */
+  arrivals: number[];
   stop(): void;
 }
 
 export function slowProvider(idp: BenchIdp, latencyMs: number): SlowProvider {
   const durations: number[] = [];
+  const arrivals: number[] = [];
   idp.aroundTokenRequests(async (_ctx, next) => {
     const started = performance.now();
+    arrivals.push(started);
     await sleep(latencyMs);
     await next();
     durations.push(performance.now() - started);
   });
-  return { durations, stop: () => idp.aroundTokenRequests(null) };
+  return { durations, arrivals, stop: () => idp.aroundTokenRequests(null) };
 }

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { loginThroughGateway } from '../test/helpers/login.js';
 import { BENCH_USER, type BenchIdp } from './gateway.js';
-import { burst, expire, inBatches, INSTANCES, non200, slowProvider, type StormStack } from './storm-kit.js';
+import { burst, expire, failures, inBatches, INSTANCES, non200, slowProvider, type StormStack } from './storm-kit.js';
 import { quantile, spread, type Spread } from './stats.js';
 
 // Many sessions expiring together: `count` real logins spread over the instances, every
@@ -18,8 +18,10 @@ export interface SessionsResult {
   seconds: number;
   refreshes: number;
   non200: number;
+  failures: string;
   /** the second call of every session: all 200 and no refresh at all */
   againNon200: number;
+  againFailures: string;
   againRefreshes: number;
   grantRevocations: number;
   refreshFailures: number;
@@ -72,7 +74,9 @@ export async function expiringTogether(
       seconds,
       refreshes,
       non200: non200(first),
+      failures: failures(first),
       againNon200: non200(again),
+      againFailures: failures(again),
       againRefreshes: idp.stats.refreshes - refreshes,
       grantRevocations: idp.stats.grantRevocations,
       refreshFailures: idp.stats.refreshFailures,
@@ -90,8 +94,8 @@ export async function expiringTogether(
 export function sessionsProblems(r: SessionsResult): string[] {
   const problems: string[] = [];
   if (r.refreshes !== r.sessions) problems.push(`${r.refreshes} refreshes for ${r.sessions} sessions`);
-  if (r.non200 > 0) problems.push(`${r.non200} calls not 200`);
-  if (r.againNon200 > 0) problems.push(`${r.againNon200} sessions lost (second call not 200)`);
+  if (r.non200 > 0) problems.push(`${r.non200} calls not 200 (${r.failures})`);
+  if (r.againNon200 > 0) problems.push(`${r.againNon200} second calls not 200 (${r.againFailures})`);
   if (r.againRefreshes > 0) problems.push(`${r.againRefreshes} refreshes on the second call`);
   if (r.grantRevocations > 0) problems.push(`${r.grantRevocations} grants revoked`);
   if (r.refreshFailures > 0) problems.push(`${r.refreshFailures} refreshes refused`);
