@@ -229,6 +229,7 @@ export function formatScale(r: ScaleResult): string {
     `  ${r.ratios.of}, medians: p50 x${r.ratios.p50.toFixed(2)}, p99 x${r.ratios.p99.toFixed(2)}, throughput x${r.ratios.throughput.toFixed(2)}; best rounds: p99 x${r.ratios.bestP99.toFixed(2)}, throughput x${r.ratios.bestThroughput.toFixed(2)}`,
     `  store reads on random sessions (readSession from the bench process, 16 at a time): p99 x${r.ratios.storeP99.toFixed(2)}, reads/s x${r.ratios.storeReadsPerSecond.toFixed(2)}`,
     '  (redis CPU µs/req near 0 means the gateway served the session from its session cache: the store is read about once a second per session)',
+    ...r.sizes.slice(1).map((s) => `  used_memory per session at ${s.label}, over the ${r.sizes[0]!.label} store: ${B((s.usedMemoryBytes - r.sizes[0]!.usedMemoryBytes) / (s.sessions - r.sizes[0]!.sessions))} (fillers of the same layout)`),
     ...r.skipped.map((s) => `  skipped ${s}`),
     `  the scale run took ${r.totalSeconds.toFixed(0)} s`,
   ];
