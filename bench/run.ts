@@ -39,6 +39,8 @@ const origin = await startOrigin();
 const redis = await startRedis();
 const idp = await startBenchIdp();
 const targets: Target[] = [];
+/** what makes the run fail: wrong answers, lost sessions, extra refreshes (never a timing) */
+const failures: string[] = [];
 let rate = DEFAULT_RATE;
 try {
   if (only.has('ladder')) {
@@ -53,6 +55,7 @@ try {
       ]),
     ]));
     targets.push(...ladderTargets(ladder.results));
+    for (const r of ladder.results) if (r.errors > 0) failures.push(`${r.name} answered ${r.errors} calls with errors`);
   }
   if (only.has('storm')) {
     const storm = await runStorm({ redis, origin, idp, quick, log });
@@ -64,6 +67,7 @@ try {
       met: storm.targetMet && storm.problems.length === 0,
     });
     const problems = sessionsProblems(storm.sessions);
+    failures.push(...storm.problems); // the sessions checks included
     targets.push({
       what: `storm: ${storm.sessions.sessions} sessions expiring together`,
       value: problems.length ? problems.join('; ') : `${storm.sessions.refreshes} refreshes, none lost, peak ${storm.sessions.peakInFlight} at the provider`,
@@ -85,6 +89,10 @@ try {
     });
   }
   console.log(`\nTargets (medians of this run):\n${formatTargets(targets)}`);
+  if (failures.length > 0) {
+    console.log(`\nFAILED (correctness, not speed):\n${failures.map((f) => `  ${f}`).join('\n')}`);
+    process.exitCode = 1;
+  }
 } finally {
   await idp.close();
   await redis.stop();

@@ -17,7 +17,7 @@ export async function wrk(
   opts: { core?: number; connections: number; seconds: number; headers: Record<string, string> },
 ): Promise<Throughput> {
   const headerArgs = Object.entries(opts.headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
-  const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, ...headerArgs, url];
+  const args = ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--timeout', '10s', ...headerArgs, url];
   const [cmd, argv] = pinned(opts.core, 'wrk', args);
   const { stdout } = await run(cmd, argv, { timeout: (opts.seconds + 30) * 1000 });
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
