@@ -34,10 +34,6 @@ export interface MemoryResult {
   usedMemoryPerSession: number;
   /** OBJECT ENCODING of a session hash */
   encoding: string;
-  /** hash-max-listpack-value, which decides that encoding */
-  listpackValueLimit: number;
-  /** MEMORY USAGE of the same hash were it a listpack (hash-max-listpack-value raised) */
-  listpackKeyBytes: number;
   parts: SessionParts;
 }
 
@@ -121,7 +117,6 @@ export async function measureMemory(
     const indexSizes = await memoryUsage(redis, indexKeys);
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     const encoding = String(await redis.call('OBJECT', 'ENCODING', sessionKeys[0]!));
-    const limit = Number(((await redis.config('GET', 'hash-max-listpack-value')) as string[])[1]);
     return {
       sessions: count,
       sessionKeyBytes: sum(sessionSizes) / count,
@@ -129,25 +124,10 @@ export async function measureMemory(
       indexKinds: indexKindsOf(data),
       usedMemoryPerSession: (memoryAfter - memoryBefore) / count,
       encoding,
-      listpackValueLimit: limit,
-      listpackKeyBytes: await listpackSize(redis, `${prefix}scale-probe`, sealed),
       parts: partsOf(data, sealed.length),
     };
   } finally {
     await unlink(redis, added);
-  }
-}
-
-/** MEMORY USAGE of a session hash written while hash-max-listpack-value admits its blob. */
-async function listpackSize(redis: Redis, key: string, sealed: Buffer): Promise<number> {
-  const [, old = '64'] = (await redis.config('GET', 'hash-max-listpack-value')) as string[];
-  await redis.config('SET', 'hash-max-listpack-value', String(sealed.length + 64));
-  try {
-    await redis.hset(key, 'v', '1', 'd', sealed, 'a', String(Date.now()));
-    return Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
-  } finally {
-    await redis.unlink(key);
-    await redis.config('SET', 'hash-max-listpack-value', old);
   }
 }
 
@@ -173,8 +153,7 @@ local until_ms = tonumber(ARGV[5])
 for n = tonumber(ARGV[2]), tonumber(ARGV[3]) - 1 do
   local storeId = id('s', n)
   local key = ARGV[1] .. 's:{' .. storeId .. '}'
-  redis.call('HSET', key, 'v', '1', 'd', ARGV[4], 'a', ARGV[5])
-  redis.call('PEXPIRE', key, ARGV[6])
+  redis.call('SET', key, '1:' .. ARGV[5] .. ':' .. ARGV[4], 'PX', ARGV[6])
   for _, kind in ipairs(kinds) do
     local index = ARGV[1] .. 'idx:{' .. id(kind, n) .. '}'
     redis.call('ZADD', index, until_ms, storeId)
@@ -184,7 +163,7 @@ end
 return 1`;
 
 /**
- * Look-alike sessions numbered from 0: the real layout (hash v, d, a with a PEXPIRE under
+ * Look-alike sessions numbered from 0: the real layout (the string "1:<abs>:<sealed>" with a PX under
  * `${prefix}s:{id}`), plus the index entries (sub, and sid when sessions have one) a login
  * writes, in sorted sets of their own. They are never read by the gateway.
  */

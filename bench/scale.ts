@@ -1,6 +1,7 @@
 import { freemem } from 'node:os';
 import { Redis } from 'ioredis';
 import { storeIdOf } from '../src/session/sessions.js';
+import { unpackSession } from '../src/store/stored-session-bytes.js';
 import { loginThroughGateway } from '../test/helpers/login.js';
 import { BENCH_USER, openStoreView, sessionIdOf, startGateway, type BenchGateway, type BenchIdp, type StoreView } from './gateway.js';
 import { latencyAt, type Latency } from './load/latency.js';
@@ -116,8 +117,9 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
     const real = await first.view.sessions.load(first.sessionId);
     if (!real) throw new Error('the session of the login is not in the store');
     const prefix = first.view.config.store.keyPrefix;
-    const sealed = await first.client.hgetBuffer(`${prefix}s:{${storeIdOf(first.sessionId)}}`, 'd');
-    if (!sealed) throw new Error('the session hash has no sealed data');
+    const stored = await first.client.getBuffer(`${prefix}s:{${storeIdOf(first.sessionId)}}`);
+    const sealed = stored && unpackSession(stored)?.data;
+    if (!sealed) throw new Error('the stored session has no sealed data');
     opts.log(`scale: memory of ${MEMORY_SESSIONS} sessions written through Sessions.create`);
     const memory = await measureMemory(first.client, first.view, real.data, sealed, MEMORY_SESSIONS, opts.log);
 
@@ -211,11 +213,10 @@ export function formatScale(r: ScaleResult): string {
   const p = m.parts;
   const lines = [
     `Scale: Redis memory per session (${m.sessions} sessions through Sessions.create, one user each, so each has index entries of its own)`,
-    `  session hash, MEMORY USAGE (encoding ${m.encoding}; hash-max-listpack-value ${m.listpackValueLimit}): ${B(m.sessionKeyBytes)}`,
+    `  session key, MEMORY USAGE (encoding ${m.encoding}): ${B(m.sessionKeyBytes)}`,
     `  index entries (${m.indexKinds.join(' + ')}: a sorted set each), MEMORY USAGE: ${B(m.indexBytesPerSession)}`,
     `  INFO used_memory delta / ${m.sessions} (hash, index, key space tables): ${B(total)}  <- the target is judged on this: ${verdict}`,
     `  the session holds ${B(p.json)} of JSON, sealed ${B(p.sealed)}: access token ${B(p.accessToken)}, refresh token ${B(p.refreshToken)}, ID token ${B(p.idToken)}, claims ${B(p.claims)}, the rest ${B(p.rest)}`,
-    `  the same hash as a listpack (were hash-max-listpack-value >= ${p.sealed}): ${B(m.listpackKeyBytes)} instead of ${B(m.sessionKeyBytes)}`,
     '',
     `Scale: hot path (GET /api/bench, a real session) vs sessions in the store; a Redis and a gateway per size, ${r.rounds} round(s) of ${r.seconds} s, interleaved`,
     table([

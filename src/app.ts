@@ -10,7 +10,7 @@ import { IdpClient } from './oidc/idp-client.js';
 import { LogoutTokenVerifier } from './oidc/logout-token.js';
 import { installErrorHandler } from './observability/error-handler.js';
 import { healthRoutes } from './observability/health.js';
-import { installAccessLog } from './observability/access-log.js';
+import { installAccessLog, OneLinePerRequest } from './observability/access-log.js';
 import { loggerOptions } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { registerRoute } from './proxy/route.js';
@@ -54,8 +54,8 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     // fastify accepts a hop count too, though its type does not say so
     trustProxy: config.server.trustProxy as FastifyServerOptions['trustProxy'],
     genReqId: () => randomUUID(),
-    // access-log.ts writes one line per request instead of fastify's two
-    disableRequestLogging: true,
+    // access-log.ts writes the one line per request (fastify's other lines stay)
+    logController: new OneLinePerRequest(),
     bodyLimit: 1024 * 1024,
   });
   const store = options.store ?? createStore(config.store, app.log);

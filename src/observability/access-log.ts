@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { hostname } from 'node:os';
 import { pino, type DestinationStream } from 'pino';
 import { routeLabel, safeUrl } from './logger.js';
@@ -24,6 +24,15 @@ const upstreamOutcomes = new WeakMap<FastifyRequest, UpstreamOutcome>();
  */
 export function noteUpstreamResponse(request: FastifyRequest, status: number, durationSeconds: number): void {
   upstreamOutcomes.set(request, { status, durationMs: Math.round(durationSeconds * 1e4) / 10 });
+}
+
+/** fastify's own request lines ("incoming request", "request completed") give way to ours. */
+export class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(...args: Parameters<LogController['requestCompleted']>): void {
+    // a response that failed (its stream broke) keeps fastify's error line
+    if (args[0]) super.requestCompleted(...args);
+  }
 }
 
 export function installAccessLog(

@@ -1,33 +1,50 @@
 // Lua scripts the Redis store runs. Each touches one key (or keys sharing a hash tag), so
 // they run unchanged on Redis Cluster.
 
-/** KEYS[1] session; ARGV now, idleMs. Returns {v, d, a} and slides the idle lifetime. */
-export const READ_SESSION = `
-local r = redis.call('HMGET', KEYS[1], 'v', 'd', 'a')
-if not r[1] then return false end
-local ttl = math.min(tonumber(ARGV[2]), tonumber(r[3]) - tonumber(ARGV[1]))
-if ttl <= 0 then redis.call('DEL', KEYS[1]) return false end
-redis.call('PEXPIRE', KEYS[1], ttl)
-return r`;
-
-/** KEYS[1] session; ARGV version, data, absoluteExpiresAt, ttlMs. 1 when written, 0 when it exists. */
-export const CREATE_SESSION = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2], 'a', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return 1`;
+// A session is one string, "<version>:<absoluteExpiresAt>:<sealed data>" (see
+// stored-session-bytes.ts); HEAD_OF finds the two numbers at its start.
+const HEAD_OF = `
+local function head(s)
+  local i = string.find(s, ':', 1, true)
+  local j = string.find(s, ':', i + 1, true)
+  return string.sub(s, 1, i - 1), tonumber(string.sub(s, i + 1, j - 1))
+end`;
 
 /**
- * KEYS[1] session; ARGV expectedVersion, version, data, absoluteExpiresAt, channel, id.
- * 1 when written (and the id published on the channel, in the same step); 2 when this exact
- * write is already there (a retry after a lost reply); 0 otherwise.
+ * KEYS[1] session; ARGV now, idleMs. Returns the stored value and slides the idle lifetime to
+ * min(idleMs, absolute expiry - now); past its absolute expiry the session is deleted. A
+ * session written as a hash (v, d, a) by an earlier version is rewritten as a string first.
  */
-export const REPLACE_SESSION = `
-local v = redis.call('HGET', KEYS[1], 'v')
-if v == ARGV[2] and redis.call('HGET', KEYS[1], 'd') == ARGV[3] then return 2 end
+export const READ_SESSION = `${HEAD_OF}
+local s = redis.pcall('GET', KEYS[1])
+if type(s) == 'table' and s.err then
+  local h = redis.call('HMGET', KEYS[1], 'v', 'd', 'a')
+  if not h[1] then return false end
+  s = h[1] .. ':' .. h[3] .. ':' .. h[2]
+  local pttl = redis.call('PTTL', KEYS[1])
+  redis.call('DEL', KEYS[1])
+  redis.call('SET', KEYS[1], s, 'PX', math.max(pttl, 1))
+end
+if not s then return false end
+local _, abs = head(s)
+local ttl = math.min(tonumber(ARGV[2]), abs - tonumber(ARGV[1]))
+if ttl <= 0 then redis.call('DEL', KEYS[1]) return false end
+redis.call('PEXPIRE', KEYS[1], ttl)
+return s`;
+
+/**
+ * KEYS[1] session; ARGV expectedVersion, value, channel, id. 1 when written (the lifetime
+ * kept, and the id published on the channel in the same step); 2 when this exact value is
+ * already there (a retry after a lost reply); 0 otherwise.
+ */
+export const REPLACE_SESSION = `${HEAD_OF}
+local s = redis.call('GET', KEYS[1])
+if not s then return 0 end
+if s == ARGV[2] then return 2 end
+local v = head(s)
 if v ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3], 'a', ARGV[4])
-redis.call('PUBLISH', ARGV[5], ARGV[6])
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1`;
 
 /** KEYS[1] session; ARGV channel, id. Deletes it and, when it was there, publishes the id. */

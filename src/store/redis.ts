@@ -3,15 +3,15 @@ import { Cluster, type Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import type { SessionChangeListener, SessionChangeWatch, SessionStore, StoredSession } from './store.js';
 import { watchSessionChanges } from './redis-session-changes.js';
-import { ADD_TO_INDEX, CREATE_SESSION, DELETE_SESSION, READ_SESSION, RELEASE_LOCK, RENEW_LOCK, REPLACE_SESSION } from './redis-scripts.js';
+import { packSession, unpackSession } from './stored-session-bytes.js';
+import { ADD_TO_INDEX, DELETE_SESSION, READ_SESSION, RELEASE_LOCK, RENEW_LOCK, REPLACE_SESSION } from './redis-scripts.js';
 
 type Key = string | Buffer;
 type Arg = string | number | Buffer;
 /** The scripts, as ioredis's defineCommand adds them (it cannot type them itself). */
 interface ScriptCommands {
-  bffReadSessionBuffer(key: Key, now: Arg, idleMs: Arg): Promise<[Buffer, Buffer, Buffer] | null>;
-  bffCreateSession(key: Key, version: Arg, data: Buffer, abs: Arg, ttlMs: Arg): Promise<number>;
-  bffReplaceSession(key: Key, expected: Arg, version: Arg, data: Buffer, abs: Arg, channel: Arg, id: Arg): Promise<number>;
+  bffReadSessionBuffer(key: Key, now: Arg, idleMs: Arg): Promise<Buffer | null>;
+  bffReplaceSession(key: Key, expected: Arg, value: Buffer, channel: Arg, id: Arg): Promise<number>;
   bffDeleteSession(key: Key, channel: Arg, id: Arg): Promise<number>;
   bffRenewLock(key: Key, owner: Arg, leaseMs: Arg): Promise<number>;
   bffReleaseLock(key: Key, owner: Arg): Promise<number>;
@@ -28,7 +28,6 @@ const SETTLE_AFTER_RECONNECT_MS = 1_000;
 /** ioredis learns the scripts per connection. */
 function withScripts(redis: Redis | Cluster): Client {
   redis.defineCommand('bffReadSession', { numberOfKeys: 1, lua: READ_SESSION });
-  redis.defineCommand('bffCreateSession', { numberOfKeys: 1, lua: CREATE_SESSION });
   redis.defineCommand('bffReplaceSession', { numberOfKeys: 1, lua: REPLACE_SESSION });
   redis.defineCommand('bffDeleteSession', { numberOfKeys: 1, lua: DELETE_SESSION });
   redis.defineCommand('bffRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
@@ -92,25 +91,24 @@ export class RedisStore implements SessionStore {
 
   readSession(id: string, idleMs: number): Promise<StoredSession | null> {
     return this.run(async () => {
-      const r = await this.redis.bffReadSessionBuffer(this.sessionKey(id), Date.now(), idleMs);
-      if (!r) return null;
-      return { version: Number(r[0]), data: r[1], absoluteExpiresAt: Number(r[2]) };
+      const value = await this.redis.bffReadSessionBuffer(this.sessionKey(id), Date.now(), idleMs);
+      return value ? unpackSession(value) : null;
     });
   }
 
   createSession(id: string, s: StoredSession, idleMs: number): Promise<boolean> {
     const ttl = Math.max(1, Math.min(idleMs, s.absoluteExpiresAt - Date.now()));
-    return this.run(
-      async () => (await this.redis.bffCreateSession(this.sessionKey(id), s.version, s.data, s.absoluteExpiresAt, ttl)) === 1,
-    );
+    // a first write is a compare-and-set too: only where nothing is
+    return this.run(async () => (await this.redis.set(this.sessionKey(id), packSession(s), 'PX', ttl, 'NX')) === 'OK');
   }
 
   replaceSession(id: string, expectedVersion: number, s: StoredSession): Promise<boolean> {
     return this.run(async () => {
       const key = this.sessionKey(id);
+      const value = packSession(s);
       const deadline = Date.now() + this.replicationWaitMs;
       for (;;) {
-        const r = await this.redis.bffReplaceSession(key, expectedVersion, s.version, s.data, s.absoluteExpiresAt, this.changesChannel, id);
+        const r = await this.redis.bffReplaceSession(key, expectedVersion, value, this.changesChannel, id);
         if (r === 0) return false;
         if (!this.waitsForReplicas || (await this.replicated(200)) || Date.now() > deadline) return true;
         // not on a replica yet: a failover may be under way; write again (idempotent) once

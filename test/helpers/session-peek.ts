@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { SessionCipher } from '../../src/session/cipher.js';
 import type { SessionData } from '../../src/session/session.js';
 import { storeIdOf } from '../../src/session/sessions.js';
+import { unpackSession } from '../../src/store/stored-session-bytes.js';
 import { SESSION_KEY } from './gateway.js';
 
 // Tests look inside a stored session the way only the gateway can: with its key.
@@ -14,7 +15,8 @@ export function sessionIdOf(sessionCookie: string): string {
 
 export async function peekSession(redis: Redis, sessionCookie: string, prefix = 'bff:'): Promise<SessionData | null> {
   const storeId = storeIdOf(sessionIdOf(sessionCookie));
-  const sealed = await redis.hgetBuffer(`${prefix}s:{${storeId}}`, 'd');
+  const stored = await redis.getBuffer(`${prefix}s:{${storeId}}`);
+  const sealed = stored && unpackSession(stored)?.data;
   if (!sealed) return null;
   const plain = new SessionCipher([Buffer.from(SESSION_KEY, 'base64')]).open(sealed, storeId);
   return plain ? (JSON.parse(plain.toString('utf8')) as SessionData) : null;

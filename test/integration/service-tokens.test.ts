@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SessionCipher } from '../../src/session/cipher.js';
+import { packSession, unpackSession } from '../../src/store/stored-session-bytes.js';
 import { tokenSourceStoreId, type HeldToken } from '../../src/tokens/service-token-store.js';
 import { SESSION_KEY, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, SERVICE_USER, startTestIdp, type TestIdp } from '../helpers/idp.js';
@@ -111,15 +112,16 @@ describe('token sources: password grant', () => {
     const retired = new SessionCipher([Buffer.alloc(32, 9)]);
     const client = redis.client();
     const old: HeldToken = { kind: 'token-source', accessToken: 'under-a-retired-key', refreshes: 0 };
-    await client.hset(key, 'v', 5, 'd', retired.seal(Buffer.from(JSON.stringify(old)), storeId), 'a', Date.now() + 3_600_000);
-    await client.pexpire(key, 3_600_000);
+    const sealedOld = retired.seal(Buffer.from(JSON.stringify(old)), storeId);
+    await client.set(key, packSession({ version: 5, data: sealedOld, absoluteExpiresAt: Date.now() + 3_600_000 }), 'PX', 3_600_000);
 
     const bearer = await bearerOf('resealed');
     expect(await subjectOf(bearer)).toBe(SERVICE_USER.claims.sub);
     expect(idp.stats.passwordGrants).toBe(1);
-    expect(await client.hget(key, 'v')).toBe('6'); // compare-and-set over the unreadable entry
+    const stored = unpackSession((await client.getBuffer(key))!)!;
+    expect(stored.version).toBe(6); // compare-and-set over the unreadable entry
     const cipher = new SessionCipher([Buffer.from(SESSION_KEY, 'base64')]);
-    const held = JSON.parse(cipher.open((await client.hgetBuffer(key, 'd'))!, storeId)!.toString('utf8')) as HeldToken;
+    const held = JSON.parse(cipher.open(stored.data, storeId)!.toString('utf8')) as HeldToken;
     expect(`Bearer ${held.accessToken}`).toBe(bearer);
     expect(await bearerOf('resealed')).toBe(bearer);
     expect(idp.stats.passwordGrants).toBe(1);
@@ -251,7 +253,8 @@ describe('token sources at rest and in logs', () => {
       const storeId = tokenSourceStoreId(name);
       const [key, ...others] = await client.keys(`*${storeId}*`);
       expect(others, name).toEqual([]);
-      const sealed = key === undefined ? null : await client.hgetBuffer(key, 'd');
+      const stored = key === undefined ? null : await client.getBuffer(key);
+      const sealed = stored && unpackSession(stored)?.data;
       expect(sealed, name).not.toBeNull();
       const plain = cipher.open(sealed!, storeId);
       expect(plain, name).not.toBeNull();

@@ -191,3 +191,28 @@ describe.each([
     expect(await other.load(sessionId)).toBeNull();
   });
 });
+
+describe('redis store layout', () => {
+  it('keeps a session as one string and reads one an earlier version wrote as a hash', async () => {
+    const prefix = `layout${process.pid}:`;
+    const store = new RedisStore(connectRedis({ url: redis.url, keyPrefix: prefix }), prefix);
+    const client = redis.client();
+    try {
+      await waitReady(store);
+      await store.createSession('new', record(1), 60_000);
+      expect(await client.type(`${prefix}s:{new}`)).toBe('string');
+
+      const abs = Date.now() + 60_000;
+      await client.hset(`${prefix}s:{old}`, 'v', '7', 'd', Buffer.from([9, 58, 8]), 'a', String(abs));
+      await client.pexpire(`${prefix}s:{old}`, 30_000);
+      expect(await store.readSession('old', 60_000)).toEqual({ version: 7, data: Buffer.from([9, 58, 8]), absoluteExpiresAt: abs });
+      expect(await client.type(`${prefix}s:{old}`)).toBe('string');
+      // written over by a compare-and-set like any other
+      expect(await store.replaceSession('old', 7, { version: 8, data: Buffer.from([1]), absoluteExpiresAt: abs })).toBe(true);
+      expect((await store.readSession('old', 60_000))?.version).toBe(8);
+    } finally {
+      client.disconnect();
+      await store.close();
+    }
+  });
+});
