@@ -11,6 +11,7 @@ import { LogoutTokenVerifier } from './oidc/logout-token.js';
 import { installErrorHandler } from './observability/error-handler.js';
 import { healthRoutes } from './observability/health.js';
 import { installAccessLog, OneLinePerRequest } from './observability/access-log.js';
+import { lazyChildLogger } from './observability/lazy-child-logger.js';
 import { loggerOptions } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { registerRoute } from './proxy/route.js';
@@ -56,6 +57,7 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     genReqId: () => randomUUID(),
     // access-log.ts writes the one line per request (fastify's other lines stay)
     logController: new OneLinePerRequest(),
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: 1024 * 1024,
   });
   const store = options.store ?? createStore(config.store, app.log);

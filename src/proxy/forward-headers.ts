@@ -12,8 +12,13 @@ export interface OriginalRequest {
 
 // The request headers an upstream sees: the gateway's own cookies removed (other cookies
 // stay), on token-bearing routes any Authorization the client sent replaced by the gateway's
-// bearer token (or dropped when there is none), and X-Forwarded-For/-Proto/-Host describing
-// the original request. `token: none` routes keep the client's Authorization as it is.
+// bearer token (or dropped when there is none), X-Forwarded-For/-Proto/-Host describing the
+// original request, and no hop-by-hop header (nor Host: the client sets the upstream's).
+// `token: none` routes keep the client's Authorization as it is.
+
+/** Headers of one hop only (RFC 9110 §7.6.1), and those the HTTP client sets itself or refuses. */
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'expect', 'host']);
+const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 
 export function forwardHeaders(
   request: OriginalRequest,
@@ -26,17 +31,20 @@ export function forwardHeaders(
     trustProxy: boolean;
   },
 ): IncomingHttpHeaders {
-  const out: IncomingHttpHeaders = { ...headers };
-  if (opts.sendsToken) {
-    delete out.authorization;
-    if (opts.accessToken !== undefined) out.authorization = `Bearer ${opts.accessToken}`;
+  // built in one pass rather than copied and pruned: deleting properties would turn the
+  // object into a slow dictionary for everything that reads it after
+  const out: IncomingHttpHeaders = {};
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || REPLACED.has(name)) continue;
+    if (name === 'authorization' && opts.sendsToken) continue;
+    if (name === 'cookie') {
+      const kept = stripCookies(headers.cookie!, opts.isOwnCookie);
+      if (kept) out.cookie = kept;
+      continue;
+    }
+    out[name] = headers[name];
   }
-
-  if (out.cookie !== undefined) {
-    const kept = stripCookies(out.cookie, opts.isOwnCookie);
-    if (kept) out.cookie = kept;
-    else delete out.cookie;
-  }
+  if (opts.sendsToken && opts.accessToken !== undefined) out.authorization = `Bearer ${opts.accessToken}`;
 
   // Behind trusted proxies, the part of the chain fastify's trust setting accepts (an address
   // list stops after the first untrusted entry: what came before it a client could have made

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { RouteConfig } from '../config/types.js';
 import { errors, type GatewayError } from '../errors.js';
+import { HOP_BY_HOP } from './forward-headers.js';
 
 // One route's upstream: an undici connection pool, where a request path goes, and what of
 // the upstream's answer reaches the client. Paths and Location headers follow
@@ -15,8 +16,6 @@ export interface UpstreamResponse {
   body: Readable & { dump(): Promise<void> };
 }
 
-/** Headers of one hop only (RFC 9110 §7.6.1), and those undici sets itself or refuses. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'expect', 'host'];
 const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:/i;
 
 export class Upstream {
@@ -48,20 +47,21 @@ export class Upstream {
     return dest === '' ? '/' : dest[0] === '?' ? `/${dest}` : dest;
   }
 
+  /** `headers` as forwardHeaders makes them (no hop-by-hop header) */
   request(method: string, path: string, headers: IncomingHttpHeaders, body: Buffer | Readable | undefined): Promise<UpstreamResponse> {
-    for (const name of HOP_BY_HOP) delete headers[name];
     if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
     return this.pool.request({ method: method as 'GET', path, headers, body: body ?? null }) as Promise<UpstreamResponse>;
   }
 
   /** The upstream's response headers as the client gets them. */
   responseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-    for (const name of HOP_BY_HOP) delete headers[name];
-    const location = headers.location;
+    const out: IncomingHttpHeaders = {};
+    for (const name in headers) if (!HOP_BY_HOP.has(name)) out[name] = headers[name];
+    const location = out.location;
     if (typeof location === 'string' && !ABSOLUTE_URL.test(location) && !location.startsWith('//')) {
-      headers.location = location.replace(this.rewritePrefix, this.prefix);
+      out.location = location.replace(this.rewritePrefix, this.prefix);
     }
-    return headers;
+    return out;
   }
 
   close(): Promise<void> {

@@ -8,6 +8,8 @@ import type { GatewayConfig } from '../config/types.js';
 /** A signed 43-character id is about 90 characters; anything much longer is not ours. */
 const MAX_COOKIE_LENGTH = 512;
 const LOGIN_COOKIE_SECONDS = 600;
+/** verified session cookies remembered, so a burst of calls checks the HMAC once */
+const VERIFIED_MAX = 10_000;
 
 export class SessionCookies {
   readonly name: string;
@@ -15,6 +17,8 @@ export class SessionCookies {
   private readonly base: CookieSerializeOptions;
   private readonly sessionMaxAge: number;
   private readonly sameSite: 'strict' | 'lax';
+  /** signed cookie value → session id, for values whose signature checked out */
+  private readonly verified = new Map<string, string>();
 
   constructor(config: Pick<GatewayConfig, 'server' | 'session'>) {
     this.name = config.session.cookieName;
@@ -32,7 +36,15 @@ export class SessionCookies {
 
   /** The session id of a request, or null (no cookie, bad signature, implausible size). */
   sessionId(request: FastifyRequest): string | null {
-    return this.unsign(request, this.name);
+    const raw = request.cookies[this.name];
+    const known = raw === undefined ? undefined : this.verified.get(raw);
+    if (known !== undefined) return known;
+    const sessionId = this.unsign(request, this.name);
+    if (sessionId && raw !== undefined) {
+      if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
+      this.verified.set(raw, sessionId);
+    }
+    return sessionId;
   }
 
   loginState(request: FastifyRequest): string | null {
