@@ -90,9 +90,11 @@ export async function startGateway(opts: GatewayOptions): Promise<BenchGateway> 
     }
     throw new Error('the gateway did not get ready');
   };
-  // BENCH_CPU_PROF=DIR: the gateway writes a V8 CPU profile there when it stops
+  // BENCH_CPU_PROF=DIR: the gateway writes a V8 CPU profile there when it stops;
+  // BENCH_NODE_ARGS: more node flags for the gateway (e.g. --trace-gc)
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-  const args = [...profile, CLI, '--config', file];
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const args = [...profile, ...nodeArgs, CLI, '--config', file];
   const server = await startServer(opts.core ?? PROXY_CORE, process.execPath, args, { port, ready });
   return {
     ...server,

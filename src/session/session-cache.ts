@@ -20,6 +20,11 @@ interface Entry {
 export class SessionCache {
   private readonly entries = new Map<string, Entry>();
   private readonly watch: SessionChangeWatch | undefined;
+  /**
+   * Bumped by every change heard (and every gap). A store read that began before a change
+   * may hold what the change replaced: put() takes only reads begun in the current epoch.
+   */
+  private changes = 0;
 
   constructor(
     store: SessionStore,
@@ -27,8 +32,14 @@ export class SessionCache {
     private readonly maxEntries: number,
   ) {
     this.watch = ttlMs > 0 ? store.watchSessionChanges?.({
-      changed: (storeId) => this.entries.delete(storeId),
-      gap: () => this.entries.clear(),
+      changed: (storeId) => {
+        this.changes += 1;
+        this.entries.delete(storeId);
+      },
+      gap: () => {
+        this.changes += 1;
+        this.entries.clear();
+      },
     }) : undefined;
   }
 
@@ -41,8 +52,13 @@ export class SessionCache {
     return undefined;
   }
 
-  put(session: LoadedSession): void {
-    if (!this.watch?.live) return;
+  /** where the change feed is: take it before a store read, hand it to put() after */
+  get epoch(): number {
+    return this.changes;
+  }
+
+  put(session: LoadedSession, readSince: number): void {
+    if (!this.watch?.live || readSince !== this.changes) return;
     if (this.entries.size >= this.maxEntries) {
       // the oldest entry goes (a Map iterates in insertion order)
       const oldest = this.entries.keys().next();
@@ -51,7 +67,9 @@ export class SessionCache {
     this.entries.set(session.storeId, { session, until: Date.now() + this.ttlMs });
   }
 
+  /** this process wrote or deleted the session (the feed will say so too) */
   drop(storeId: string): void {
+    this.changes += 1;
     this.entries.delete(storeId);
   }
 

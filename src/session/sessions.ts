@@ -23,6 +23,8 @@ export function storeIdOf(sessionId: string): string {
 // an index by IdP session and subject for back-channel logout.
 export class Sessions {
   private readonly index: SessionIndex;
+  /** store reads in flight for load(), by store id */
+  private readonly loading = new Map<string, { epoch: number; read: Promise<LoadedSession | null> }>();
 
   constructor(
     private readonly store: SessionStore,
@@ -60,8 +62,22 @@ export class Sessions {
       const cached = this.cache.get(storeId);
       if (cached) return cached;
     }
-    const session = await this.loadByStoreId(storeId);
-    if (session) this.cache?.put(session);
+    if (!this.cache) return this.loadByStoreId(storeId);
+    // the calls of a burst that find the cache empty share one store read, unless a change
+    // was heard since it began (then it may hold what the change replaced)
+    const epoch = this.cache.epoch;
+    let pending = this.loading.get(storeId);
+    if (!pending || pending.epoch !== epoch) {
+      const read = this.loadByStoreId(storeId);
+      pending = { epoch, read };
+      this.loading.set(storeId, pending);
+      const mine = pending;
+      void read.finally(() => {
+        if (this.loading.get(storeId) === mine) this.loading.delete(storeId);
+      }).catch(() => {});
+    }
+    const session = await pending.read;
+    if (session) this.cache.put(session, epoch);
     return session;
   }
 
