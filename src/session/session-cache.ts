@@ -4,8 +4,9 @@ import type { LoadedSession } from './session.js';
 // Decoded sessions kept for a moment, so that a burst of calls on one session reads and
 // decrypts it once. Only while the store's change feed is live: every write or delete of a
 // session, by any instance, drops it here as soon as the feed brings it, and a break in the
-// feed empties the cache. An entry lives ttlMs at most, so an active session is still read
-// from the store (which slides its idle timeout) about once per ttlMs.
+// feed empties the cache. An entry lives ttlMs at most, and past half of it the next call has
+// the session read again in the background, so an active session is still read from the store
+// (which slides its idle timeout) about twice per ttlMs, and no call waits for it.
 //
 // What a stale entry could do is bounded by what already happens without it: the tokens
 // path treats the session it is given as a snapshot (it re-reads under the lock before a
@@ -15,6 +16,8 @@ import type { LoadedSession } from './session.js';
 interface Entry {
   session: LoadedSession;
   until: number;
+  /** from then on, the next call has it read again in the background (once) */
+  rereadFrom: number;
 }
 
 export class SessionCache {
@@ -64,7 +67,20 @@ export class SessionCache {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(session.storeId, { session, until: Date.now() + this.ttlMs });
+    const now = Date.now();
+    this.entries.set(session.storeId, { session, until: now + this.ttlMs, rereadFrom: now + this.ttlMs / 2 });
+  }
+
+  /**
+   * Whether the session should be read again now, in the background, while its entry still
+   * serves: true once per entry past half its life. Calls then never wait for the periodic
+   * read (which also slides the session's idle timeout in the store).
+   */
+  claimReread(storeId: string): boolean {
+    const entry = this.entries.get(storeId);
+    if (!entry || Date.now() < entry.rereadFrom) return false;
+    entry.rereadFrom = Infinity;
+    return true;
   }
 
   /** this process wrote or deleted the session (the feed will say so too) */

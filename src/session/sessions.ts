@@ -55,29 +55,39 @@ export class Sessions {
    */
   async load(sessionId: string): Promise<LoadedSession | null> {
     const storeId = storeIdOf(sessionId);
-    if (this.cache?.get(storeId)) {
+    if (!this.cache) return this.loadByStoreId(storeId);
+    if (this.cache.get(storeId)) {
       // a change announced before this request came in is already readable on the change
       // feed's socket: let the event loop take it first, then look again
       await yieldToEventLoop();
       const cached = this.cache.get(storeId);
-      if (cached) return cached;
+      if (cached) {
+        if (this.cache.claimReread(storeId)) this.readIntoCache(this.cache, storeId).catch(() => {});
+        return cached;
+      }
     }
-    if (!this.cache) return this.loadByStoreId(storeId);
-    // the calls of a burst that find the cache empty share one store read, unless a change
-    // was heard since it began (then it may hold what the change replaced)
-    const epoch = this.cache.epoch;
+    return this.readIntoCache(this.cache, storeId);
+  }
+
+  /**
+   * The calls that find the cache empty share one store read, unless a change was heard
+   * since it began (then it may hold what the change replaced).
+   */
+  private async readIntoCache(cache: SessionCache, storeId: string): Promise<LoadedSession | null> {
+    const epoch = cache.epoch;
     let pending = this.loading.get(storeId);
     if (!pending || pending.epoch !== epoch) {
       const read = this.loadByStoreId(storeId);
-      pending = { epoch, read };
-      this.loading.set(storeId, pending);
-      const mine = pending;
-      void read.finally(() => {
-        if (this.loading.get(storeId) === mine) this.loading.delete(storeId);
-      }).catch(() => {});
+      const mine = (pending = { epoch, read });
+      this.loading.set(storeId, mine);
+      read.then(
+        () => this.loading.get(storeId) === mine && this.loading.delete(storeId),
+        () => this.loading.get(storeId) === mine && this.loading.delete(storeId),
+      );
     }
     const session = await pending.read;
-    if (session) this.cache.put(session, epoch);
+    if (session) cache.put(session, epoch);
+    else cache.drop(storeId); // gone without a word on the feed (timed out)
     return session;
   }
 
