@@ -19,6 +19,7 @@ declare module 'express-session' {
 const redisUrl = process.argv[3];
 if (!redisUrl) throw new Error('usage: node express-peer.js UPSTREAM_URL REDIS_URL');
 const client = createClient({ url: redisUrl });
+client.on('error', (error: unknown) => process.stderr.write(`express peer: redis: ${String(error)}\n`));
 await client.connect();
 
 const app = express();
