@@ -33,12 +33,16 @@ export interface RungResult {
   cpuMicrosPerRequest: Spread;
   p50: Spread;
   p99: Spread;
+  /** per fixed-rate round, in order (rounds are interleaved, so round i of two rungs ran close in time) */
+  p99s: number[];
   errors: number;
 }
 
 export interface LadderOptions {
   rounds: number;
   seconds: number;
+  /** the fixed-rate runs: more and shorter than the throughput rounds, as a p99 is easily moved by a noisy moment */
+  latencyRounds: number;
   latencySeconds: number;
   connections: number;
   origin: Origin;
@@ -95,7 +99,7 @@ export async function runLadder(opts: LadderOptions): Promise<{ results: RungRes
     const slowest = Math.min(...rungs.map((r) => spread(runs.get(r.name)!.map((x) => x.requestsPerSecond)).median));
     const rate = Math.max(100, Math.round(slowest / 2 / 100) * 100);
     const latencies = new Map<RungName, Latency[]>(rungs.map((r) => [r.name, []]));
-    for (let round = 1; round <= opts.rounds; round += 1) {
+    for (let round = 1; round <= opts.latencyRounds; round += 1) {
       for (const rung of rungs) {
         const result = await latencyAt(rung.url, { core: LOAD_CORE, rate, seconds: opts.latencySeconds, headers: rung.headers });
         latencies.get(rung.name)!.push(result);
@@ -111,6 +115,7 @@ export async function runLadder(opts: LadderOptions): Promise<{ results: RungRes
         cpuMicrosPerRequest: spread(t.map((x) => x.cpuMicros)),
         p50: spread(l.map((x) => x.p50)),
         p99: spread(l.map((x) => x.p99)),
+        p99s: l.map((x) => x.p99),
         errors: t.reduce((sum, x) => sum + x.errors, 0) + l.reduce((sum, x) => sum + x.errors, 0),
       };
     });

@@ -44,9 +44,11 @@ const failures: string[] = [];
 let rate = DEFAULT_RATE;
 try {
   if (only.has('ladder')) {
-    const ladder = await runLadder({ rounds, seconds, latencySeconds: seconds, connections: 64, origin, redis, idp, log });
+    const latencyRounds = quick ? 1 : rounds * 3;
+    const latencySeconds = quick ? seconds : Math.max(2, seconds / 2);
+    const ladder = await runLadder({ rounds, seconds, latencyRounds, latencySeconds, connections: 64, origin, redis, idp, log });
     rate = ladder.rate;
-    console.log(`\nLadder: ${rounds} round(s) of ${seconds} s, interleaved; wrk -t1 -c64 on core 0 (with the origin and Redis), the proxy alone on core 1; origin: ${origin.kind}`);
+    console.log(`\nLadder: ${rounds} round(s) of ${seconds} s (latency: ${latencyRounds} of ${latencySeconds} s), interleaved; wrk -t1 -c64 on core 0 (with the origin and Redis), the proxy alone on core 1; origin: ${origin.kind}`);
     console.log(table([
       ['rung', 'what', 'req/s', 'CPU µs/req', `p50 ms @${rate}/s`, `p99 ms @${rate}/s`, 'errors'],
       ...ladder.results.map((r) => [

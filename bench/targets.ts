@@ -1,4 +1,5 @@
 import type { RungName, RungResult } from './ladder.js';
+import { spread } from './stats.js';
 
 // The issue's targets, as the bench judges them from the figures of one run (medians).
 
@@ -22,12 +23,20 @@ export function ladderTargets(results: readonly RungResult[]): Target[] {
     const byCpu = b.cpuMicrosPerRequest.median / a.cpuMicrosPerRequest.median;
     return { what, value: `${value.toFixed(2)} (by CPU µs/req: ${byCpu.toFixed(2)})`, goal: `>= ${goal}`, met: value >= goal };
   };
-  const added = l3.p99.median - l2.p99.median;
+  // round by round (the two ran seconds apart), then the median: a noisy moment that falls
+  // on one rung's run moves one difference, not the figure
+  const added = spread(l3.p99s.map((p99, i) => p99 - (l2.p99s[i] ?? NaN))).median;
+  const ofMedians = l3.p99.median - l2.p99.median;
   return [
     ratio('L3/L2 throughput', l3, l2, 0.95),
     ratio('L3/L1 throughput', l3, l1, 0.65),
     ratio('L3/L4 throughput', l3, l4, 2.5),
-    { what: 'added p99 of L3 over L2', value: `${added.toFixed(2)} ms`, goal: '<= 1 ms', met: added <= 1 },
+    {
+      what: 'added p99 of L3 over L2',
+      value: `${added.toFixed(2)} ms, median of the rounds' differences (of the medians: ${ofMedians.toFixed(2)} ms)`,
+      goal: '<= 1 ms',
+      met: added <= 1,
+    },
   ];
 }
 
