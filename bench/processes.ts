@@ -72,7 +72,12 @@ export async function startServer(
   return {
     child,
     port,
-    cpuMicros: () => cpuMicrosOf(child.pid!),
+    cpuMicros: () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`${command} ${args.join(' ')} died (${child.exitCode ?? child.signalCode}):\n${output}`);
+      }
+      return cpuMicrosOf(child.pid!);
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

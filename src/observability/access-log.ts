@@ -20,15 +20,19 @@ export interface UpstreamOutcome {
   durationMs: number;
 }
 
-// The upstream answer of a proxied request, kept until its line is written.
-const upstreamOutcomes = new WeakMap<FastifyRequest, UpstreamOutcome>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** the upstream answer of a proxied request, kept until its line is written */
+    upstreamOutcome: UpstreamOutcome | null;
+  }
+}
 
 /**
  * Records the upstream's status and the time to its response headers for the request's
  * line (the last call wins, so a replayed call logs the replay).
  */
 export function noteUpstreamResponse(request: FastifyRequest, status: number, durationSeconds: number): void {
-  upstreamOutcomes.set(request, { status, durationMs: Math.round(durationSeconds * 1e4) / 10 });
+  request.upstreamOutcome = { status, durationMs: Math.round(durationSeconds * 1e4) / 10 };
 }
 
 /** fastify's own request lines ("incoming request", "request completed") give way to ours. */
@@ -45,6 +49,9 @@ export function installAccessLog(
   metrics: GatewayMetrics,
   opts: { level?: string; stream?: DestinationStream },
 ): void {
+  // a field of every request from its creation (fastify's way), rather than a WeakMap
+  // keyed by requests, which every garbage collection would have to sweep
+  app.decorateRequest('upstreamOutcome', null);
   const logs = LEVELS.indexOf(opts.level ?? 'info') <= LEVELS.indexOf('info');
   // tests hand a stream (a line per write); otherwise stdout, gathered
   const buffer = opts.stream ? undefined : new LineBuffer(1);
@@ -70,7 +77,7 @@ export function installAccessLog(
     const status = reply.statusCode;
     counter(route, status).inc();
     if (logs) {
-      const upstream = upstreamOutcomes.get(request);
+      const upstream = request.upstreamOutcome;
       const upstreamPart = upstream ? `,"upstream":{"status":${upstream.status},"durationMs":${upstream.durationMs}}` : '';
       out(
         `{"level":30,"time":${Date.now()}${process_},"reqId":${JSON.stringify(request.id)},` +
