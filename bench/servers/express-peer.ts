@@ -36,18 +36,19 @@ app.post('/bench/login', (request, response) => {
   response.status(204).end();
 });
 app.use((request, response, next) => {
-  if (!request.session.accessToken) response.status(401).json({ error: 'unauthenticated' });
-  else next();
+  const token = request.session.accessToken;
+  if (!token) {
+    response.status(401).json({ error: 'unauthenticated' });
+    return;
+  }
+  // set on the incoming request: http-proxy's proxyReq event can fire once the outgoing
+  // headers are sent (a reused socket), and setHeader then throws and kills the process
+  request.headers.authorization = `Bearer ${token}`;
+  delete request.headers.cookie;
+  next();
 });
 app.use(createProxyMiddleware({
   target: upstreamArg(),
   agent: new Agent({ keepAlive: true, maxSockets: 128 }),
-  on: {
-    proxyReq: (proxyRequest, request) => {
-      const token = (request as express.Request).session.accessToken;
-      proxyRequest.setHeader('authorization', `Bearer ${token}`);
-      proxyRequest.removeHeader('cookie');
-    },
-  },
 }));
 const server: Server = app.listen(0, '127.0.0.1', () => announce(server));
