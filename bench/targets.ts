@@ -21,7 +21,7 @@ export function ladderTargets(results: readonly RungResult[]): Target[] {
     const value = a.throughput.median / b.throughput.median;
     // the same ratio by CPU per request, which the load generator's share of the machine does not move
     const byCpu = b.cpuMicrosPerRequest.median / a.cpuMicrosPerRequest.median;
-    return { what, value: `${value.toFixed(2)} (by CPU µs/req: ${byCpu.toFixed(2)})`, goal: `>= ${goal}`, met: value >= goal };
+    return { what, value: `${value.toFixed(3)} (by CPU µs/req: ${byCpu.toFixed(3)})`, goal: `>= ${goal}`, met: value >= goal };
   };
   // round by round (the two ran seconds apart), then the median: a noisy moment that falls
   // on one rung's run moves one difference, not the figure
