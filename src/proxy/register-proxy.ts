@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { RouteConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
@@ -32,8 +31,6 @@ export interface RouteBehaviour {
   config?: Record<string, unknown>;
   /** checks, authorization and body handling before the call is forwarded */
   prepare(request: FastifyRequest, call: ProxiedCall): Promise<void>;
-  /** last changes to the headers the upstream gets */
-  adjustHeaders?(request: FastifyRequest, call: ProxiedCall, headers: IncomingHttpHeaders): IncomingHttpHeaders;
 }
 
 const METHODS: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
@@ -54,8 +51,7 @@ export async function registerProxy(
 
   const forward = async (request: FastifyRequest, reply: FastifyReply, call: ProxiedCall, last: boolean): Promise<FastifyReply> => {
     const path = upstream.path(request.url);
-    let headers = forwardHeaders(request, request.headers, { isOwnCookie, sendsToken, trustProxy, accessToken: call.token });
-    if (behaviour.adjustHeaders) headers = behaviour.adjustHeaders(request, call, headers);
+    const headers = forwardHeaders(request, request.headers, { isOwnCookie, sendsToken, trustProxy, accessToken: call.token });
     const body = call.body ?? (request.body as Readable | undefined);
     const started = process.hrtime.bigint();
     const response = await upstream.request(request.method, path, headers, body).catch((error: unknown) => {

@@ -35,12 +35,5 @@ export function registerSoapRoute(app: FastifyInstance, ctx: GatewayContext, rou
       call.bodyWithToken = (token) => envelopeForUpstream(request, raw, soap, sendsToken, token);
       call.body = call.bodyWithToken(call.token);
     },
-    adjustHeaders: (request, call, headers) => {
-      if (call.body !== undefined) {
-        delete headers['transfer-encoding'];
-        if (request.headers['content-type'] === undefined) delete headers['content-type'];
-      }
-      return headers;
-    },
   });
 }
