@@ -57,9 +57,8 @@ export function installAccessLog(
   const buffer = opts.stream ? undefined : new LineBuffer(1);
   const stream = opts.stream;
   const out = (line: string) => (buffer ? buffer.add(line) : stream?.write(line));
-  app.addHook('onClose', (_app, done) => {
-    buffer?.close();
-    done();
+  app.addHook('onClose', async () => {
+    await buffer?.close();
   });
   // the fields pino puts in every line (level 30 = info)
   const process_ = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
