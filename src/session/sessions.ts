@@ -19,12 +19,17 @@ export function storeIdOf(sessionId: string): string {
   return createHash('sha256').update(sessionId).digest('base64url');
 }
 
+/** as many as the cookies remember verified (cookies.ts) */
+const STORE_IDS_KEPT = 10_000;
+
 // Sessions on top of the store: encryption at rest, timeouts, compare-and-set writes, and
 // an index by IdP session and subject for back-channel logout.
 export class Sessions {
   private readonly index: SessionIndex;
   /** store reads in flight for load(), by store id */
   private readonly loading = new Map<string, { epoch: number; read: Promise<LoadedSession | null> }>();
+  /** session id → store id for load(), so a burst of calls hashes once */
+  private readonly storeIds = new Map<string, string>();
 
   constructor(
     private readonly store: SessionStore,
@@ -54,7 +59,7 @@ export class Sessions {
    * request works with, possibly from the cache (a snapshot; loadByStoreId reads the store).
    */
   async load(sessionId: string): Promise<LoadedSession | null> {
-    const storeId = storeIdOf(sessionId);
+    const storeId = this.storeIdFor(sessionId);
     if (!this.cache) return this.loadByStoreId(storeId);
     if (this.cache.get(storeId)) {
       // a change announced before this request came in is already readable on the change
@@ -67,6 +72,15 @@ export class Sessions {
       }
     }
     return this.readIntoCache(this.cache, storeId);
+  }
+
+  private storeIdFor(sessionId: string): string {
+    let storeId = this.storeIds.get(sessionId);
+    if (storeId === undefined) {
+      if (this.storeIds.size >= STORE_IDS_KEPT) this.storeIds.clear();
+      this.storeIds.set(sessionId, (storeId = storeIdOf(sessionId)));
+    }
+    return storeId;
   }
 
   /**
