@@ -62,26 +62,28 @@ export function installAccessLog(
   });
   // the fields pino puts in every line (level 30 = info)
   const process_ = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
-  // prom-client hashes the labels of every inc(): the children are looked up once
-  const counters = new Map<string, { inc(): void }>();
-  const counter = (route: string, status: number) => {
-    const key = `${status} ${route}`;
-    let child = counters.get(key);
-    if (!child) counters.set(key, (child = metrics.httpRequests.labels({ route, status: String(status) })));
-    return child;
+  // per route, found once: its label as JSON, and the request counter's child per status
+  // (prom-client hashes the labels of every inc() made through the parent)
+  const routes = new Map<string, { label: string; json: string; counters: Map<number, { inc(): void }> }>();
+  const routeEntry = (route: string) => {
+    let entry = routes.get(route);
+    if (!entry) routes.set(route, (entry = { label: route, json: JSON.stringify(route), counters: new Map() }));
+    return entry;
   };
 
   app.addHook('onResponse', (request, reply, done) => {
-    const route = routeLabel(request);
+    const route = routeEntry(routeLabel(request));
     const status = reply.statusCode;
-    counter(route, status).inc();
+    let counter = route.counters.get(status);
+    if (!counter) route.counters.set(status, (counter = metrics.httpRequests.labels({ route: route.label, status: String(status) })));
+    counter.inc();
     if (logs) {
       const upstream = request.upstreamOutcome;
       const upstreamPart = upstream ? `,"upstream":{"status":${upstream.status},"durationMs":${upstream.durationMs}}` : '';
       out(
         `{"level":30,"time":${Date.now()}${process_},"reqId":${JSON.stringify(request.id)},` +
           `"req":{"method":${JSON.stringify(request.method)},"url":${JSON.stringify(safeUrl(request.url))}},` +
-          `"res":{"statusCode":${status},"route":${JSON.stringify(route)}${upstreamPart}},` +
+          `"res":{"statusCode":${status},"route":${route.json}${upstreamPart}},` +
           `"responseTime":${reply.elapsedTime},"msg":"request completed"}\n`,
       );
     }
