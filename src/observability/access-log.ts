@@ -63,7 +63,6 @@ export function installAccessLog(
   // the fields pino puts in every line (level 30 = info)
   const process_ = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
   // per route, found once: its label as JSON, and the request counter's child per status
-  // (prom-client hashes the labels of every inc() made through the parent)
   const routes = new Map<string, { label: string; json: string; counters: Map<number, { inc(): void }> }>();
   const routeEntry = (route: string) => {
     let entry = routes.get(route);
@@ -75,7 +74,7 @@ export function installAccessLog(
     const route = routeEntry(routeLabel(request));
     const status = reply.statusCode;
     let counter = route.counters.get(status);
-    if (!counter) route.counters.set(status, (counter = metrics.httpRequests.labels({ route: route.label, status: String(status) })));
+    if (!counter) route.counters.set(status, (counter = metrics.httpRequests.bind({ route: route.label, status: String(status) })));
     counter.inc();
     if (logs) {
       const upstream = request.upstreamOutcome;

@@ -45,7 +45,7 @@ export async function registerProxy(
   const isOwnCookie = (name: string) => ctx.cookies.isOwn(name);
   const sendsToken = route.token !== 'none';
   const retries = route.retryOn401 && sendsToken;
-  const histogram = ctx.metrics.upstreamDuration.labels({ route: route.prefix });
+  const observeDuration = ctx.metrics.upstreamDuration.route(route.prefix);
   const upstream = new Upstream(route);
   app.addHook('onClose', () => upstream.close());
 
@@ -58,7 +58,7 @@ export async function registerProxy(
       throw upstreamError(error);
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    histogram.observe(seconds);
+    observeDuration(seconds);
     noteUpstreamResponse(request, response.statusCode, seconds);
     if (!last && call.replayable && response.statusCode === 401 && isInvalidTokenChallenge(response.headers)) {
       await response.body.dump(); // this answer is dropped
