@@ -67,8 +67,9 @@ export async function registerProxy(
       request.log.info('upstream refused the access token (invalid_token): refreshed, replaying once');
       return forward(request, reply, call, true);
     }
-    // an upstream that breaks off mid-body: the client's response is cut off too
-    return reply.code(response.statusCode).headers(upstream.responseHeaders(response.headers)).send(response.body);
+    // a streamed body the upstream breaks off: the client's response is cut off too
+    const answer = await upstream.bodyToSend(request.method, response);
+    return reply.code(response.statusCode).headers(upstream.responseHeaders(response.headers)).send(answer);
   };
 
   await app.register(async (scope) => {
