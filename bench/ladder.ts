@@ -85,8 +85,10 @@ async function throughputOf(rung: Rung, opts: LadderOptions, seconds: number): P
 export async function runLadder(opts: LadderOptions): Promise<{ results: RungResult[]; rate: number }> {
   const rungs = await startRungs(opts);
   try {
+    // as long as a round: with 2 s, every rung's first round still came out 10-20% slow
+    // (V8 was still optimizing), which moved the medians of a 3-round run
     opts.log('ladder: warm-up');
-    for (const rung of rungs) await throughputOf(rung, opts, Math.min(2, opts.seconds));
+    for (const rung of rungs) await throughputOf(rung, opts, opts.seconds);
     const runs = new Map<RungName, Array<Throughput & { cpuMicros: number }>>(rungs.map((r) => [r.name, []]));
     for (let round = 1; round <= opts.rounds; round += 1) {
       for (const rung of rungs) {
