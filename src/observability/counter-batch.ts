@@ -17,7 +17,7 @@ export class CounterBatch<L extends string> {
   bind(labels: Partial<Record<L, string>>): BoundCount {
     const entry = { labels, count: 0 };
     this.bound.push(entry);
-    // the label set shows (at 0) from now on, as prom-client's own labels() would not do
+    // the series shows (at 0) as soon as it is bound, before its first scrape-time add
     this.counter.inc(labels, 0);
     return {
       inc: () => {

@@ -2,12 +2,13 @@ import { write, writeSync } from 'node:fs';
 
 // Log lines gathered and written to a file descriptor in large pieces: a write per line is a
 // system call per request, which cost a proxied call more than the rest of its log line.
-// Written when 64 KB have gathered, at least once a second, and at once (synchronously) on
-// flush() and when the process exits, so only a crash loses the last second.
+// Written when 32 KB have gathered (half a chunk, so the next lines have room while it is
+// written), at least once a second, and at once (synchronously) on flush() and when the
+// process exits, so only a crash loses the last second.
 //
 // Each line is copied into a byte chunk as it comes, so the string dies young. Strings held
-// until the write (up to a second) outlived the minor collections and filled the old
-// generation, whose collections were the gateway's p99 tail (bench/README.md).
+// until the write (up to a second) outlived the minor collections and were promoted to the
+// old generation, whose collections make a p99 tail (bench/README.md).
 
 const CHUNK_BYTES = 64 * 1024;
 const FLUSH_EVERY_MS = 1_000;
