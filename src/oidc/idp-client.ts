@@ -66,8 +66,9 @@ export class IdpClient {
     return this.config.serverMetadata();
   }
 
-  async authorizationUrl(checks: LoginChecks): Promise<URL> {
+  async authorizationUrl(checks: LoginChecks, extra: { prompt?: 'none' } = {}): Promise<URL> {
     return oidc.buildAuthorizationUrl(this.config, {
+      ...extra,
       redirect_uri: this.redirectUri,
       scope: this.settings.scope,
       response_type: 'code',

@@ -2,11 +2,15 @@ import type { CookieSerializeOptions } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../config/types.js';
 
-// The session cookie and the short-lived login cookie. Both carry a random value signed
-// with the first of session.secrets (every secret verifies, for rotation).
+// The session cookie and the short-lived login cookie. The session cookie carries a random
+// id signed with the first of session.secrets (every secret verifies, for rotation). The
+// login cookie carries the login transaction sealed with AES-GCM (auth/login-transactions.ts):
+// the cipher authenticates it, so it is not signed as well.
 
 /** A signed 43-character id is about 90 characters; anything much longer is not ours. */
 const MAX_COOKIE_LENGTH = 512;
+/** A sealed login with a 2048-character returnTo is about 2,900 characters. */
+const MAX_LOGIN_COOKIE_LENGTH = 4096;
 const LOGIN_COOKIE_SECONDS = 600;
 /** verified session cookies remembered, so a burst of calls checks the HMAC once */
 const VERIFIED_MAX = 10_000;
@@ -47,8 +51,10 @@ export class SessionCookies {
     return sessionId;
   }
 
-  loginState(request: FastifyRequest): string | null {
-    return this.unsign(request, this.loginName);
+  /** The login cookie's (sealed) value, or null (none, or implausibly long). */
+  loginTransaction(request: FastifyRequest): string | null {
+    const raw = request.cookies[this.loginName];
+    return raw && raw.length <= MAX_LOGIN_COOKIE_LENGTH ? raw : null;
   }
 
   setSession(reply: FastifyReply, sessionId: string): void {
@@ -59,12 +65,15 @@ export class SessionCookies {
     reply.clearCookie(this.name, { ...this.base, sameSite: this.sameSite, signed: false });
   }
 
-  /** Lax, not strict: the IdP's redirect back to /auth/callback is a cross-site navigation. */
-  setLoginState(reply: FastifyReply, state: string): void {
-    reply.setCookie(this.loginName, state, { ...this.base, sameSite: 'lax', maxAge: LOGIN_COOKIE_SECONDS });
+  /**
+   * Lax, not strict: the IdP's redirect back to /auth/callback is a cross-site navigation.
+   * Path=/ as the session cookie's: a __Host- cookie must have it.
+   */
+  setLoginTransaction(reply: FastifyReply, sealed: string): void {
+    reply.setCookie(this.loginName, sealed, { ...this.base, sameSite: 'lax', maxAge: LOGIN_COOKIE_SECONDS, signed: false });
   }
 
-  clearLoginState(reply: FastifyReply): void {
+  clearLoginTransaction(reply: FastifyReply): void {
     reply.clearCookie(this.loginName, { ...this.base, sameSite: 'lax', signed: false });
   }
 

@@ -46,10 +46,6 @@ export class MemoryStore implements SessionStore {
     this.sessions.delete(id);
   }
 
-  async putOnce(id: string, data: Buffer, ttlMs: number): Promise<void> {
-    this.onces.set(id, { value: data, expiresAt: this.now() + ttlMs });
-  }
-
   async takeOnce(id: string): Promise<Buffer | null> {
     const entry = this.live(this.onces, id);
     this.onces.delete(id);

@@ -126,10 +126,6 @@ export class RedisStore implements SessionStore {
     return watchSessionChanges(this.redis, this.changesChannel, listener);
   }
 
-  putOnce(id: string, data: Buffer, ttlMs: number): Promise<void> {
-    return this.run(async () => void (await this.redis.set(this.onceKey(id), data, 'PX', ttlMs)));
-  }
-
   takeOnce(id: string): Promise<Buffer | null> {
     return this.run(() => this.redis.getdelBuffer(this.onceKey(id)));
   }

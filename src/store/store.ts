@@ -1,4 +1,4 @@
-// The store behind sessions, login transactions and refresh locks. Implementations: Redis
+// The store behind sessions, one-time claims and refresh locks. Implementations: Redis
 // (standalone, sentinel, cluster) and an in-process map. Values arrive already encrypted;
 // the store only sees opaque bytes plus the plaintext bookkeeping it needs to enforce
 // versions and lifetimes. Ids are hashes of the secrets they stand for, never the secrets.
@@ -53,9 +53,7 @@ export interface SessionStore {
    */
   watchSessionChanges?(listener: SessionChangeListener): SessionChangeWatch;
 
-  /** A one-time value (login transaction) with a time to live. */
-  putOnce(id: string, data: Buffer, ttlMs: number): Promise<void>;
-  /** Read and delete atomically: a second take of the same id gets null. */
+  /** Read and delete a claim (`claimOnce`) atomically, freeing it: a second take gets null. */
   takeOnce(id: string): Promise<Buffer | null>;
 
   /** Take the lock of a session for `leaseMs` unless someone holds it. */

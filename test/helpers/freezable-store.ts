@@ -60,7 +60,6 @@ export class FreezableStore implements SessionStore {
   createSession = (...a: Parameters<SessionStore['createSession']>) => this.inner.createSession(...a);
   replaceSession = (...a: Parameters<SessionStore['replaceSession']>) => this.inner.replaceSession(...a);
   deleteSession = (...a: Parameters<SessionStore['deleteSession']>) => this.inner.deleteSession(...a);
-  putOnce = (...a: Parameters<SessionStore['putOnce']>) => this.inner.putOnce(...a);
   takeOnce = (...a: Parameters<SessionStore['takeOnce']>) => this.inner.takeOnce(...a);
   releaseLock = (...a: Parameters<SessionStore['releaseLock']>) => this.inner.releaseLock(...a);
   addToIndex = (...a: Parameters<SessionStore['addToIndex']>) => this.inner.addToIndex(...a);

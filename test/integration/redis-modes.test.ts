@@ -105,8 +105,9 @@ describe('Redis Cluster', () => {
         expect(await store.renewLock(id, 'me', 5_000)).toBe(true);
         await store.releaseLock(id, 'me');
         expect(await store.acquireLock(id, 'other', 5_000)).toBe(true);
-        await store.putOnce(id, Buffer.from('once'), 5_000);
-        expect((await store.takeOnce(id))?.toString()).toBe('once');
+        expect(await store.claimOnce(`once-${id}`, 5_000)).toBe(true);
+        expect(await store.takeOnce(`once-${id}`)).not.toBeNull();
+        expect(await store.takeOnce(`once-${id}`)).toBeNull();
         await store.addToIndex(id, `session-of-${id}`, 5_000);
         expect(await store.listIndex(id)).toEqual([`session-of-${id}`]);
         await store.dropFromIndex(id, [`session-of-${id}`]);
