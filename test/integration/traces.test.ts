@@ -99,3 +99,21 @@ describe('traces', () => {
     expect(exported).not.toMatch(/[?&](code|state)=/);
   });
 });
+
+describe('traces off (no telemetry.traces, no OTEL_* endpoint)', () => {
+  it('adds no trace header and no traceId, and exports nothing', async () => {
+    const off = await startStack({ idp: {}, routes: (url) => [{ prefix: '/api', upstream: url }] });
+    try {
+      const { sessionCookie } = await loginThroughGateway(off.gw.url);
+      const before = receiver.bodies.length;
+      const response = await fetch(`${off.gw.url}/api/data`, { headers: { 'x-csrf': '1', cookie: sessionCookie } });
+      expect(response.status).toBe(200);
+      expect(off.upstream.seen.at(-1)?.headers.traceparent).toBeUndefined();
+      expect(off.gw.logs.some((l) => l.includes('traceId'))).toBe(false);
+      await off.gw.close();
+      expect(receiver.bodies.length).toBe(before);
+    } finally {
+      await off.close();
+    }
+  });
+});
