@@ -54,6 +54,8 @@ export interface GatewayOptions {
   core?: number;
   /** more oidc settings (refreshBefore, ...) */
   oidc?: Record<string, unknown>;
+  /** the telemetry section (traces), when the rung measures it */
+  telemetry?: Record<string, unknown>;
 }
 
 /** The YAML config every bench gateway runs with (they differ only in port). */
@@ -65,6 +67,7 @@ function configObject(opts: GatewayOptions, port: number): Record<string, unknow
     session: { secrets: [SESSION_SECRET], encryptionKeys: [SESSION_KEY] },
     oidc: { issuer: opts.idp.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshBefore: '60s', ...opts.oidc },
     routes: [{ prefix: '/api', upstream: opts.upstream, token: 'session' }],
+    ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
   };
 }
 

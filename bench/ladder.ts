@@ -9,13 +9,14 @@ import { spread, type Spread } from './stats.js';
 // The ladder: the same request through each rung, measured side by side, rounds interleaved
 // (L0 L1 L2 L3 L4, L0 L1 ...) so that whatever else the machine does falls on every rung alike.
 
-export type RungName = 'L0' | 'L1' | 'L2' | 'L3' | 'L4';
+export type RungName = 'L0' | 'L1' | 'L2' | 'L3' | 'L3t' | 'L4';
 
 export const RUNG_TITLES: Record<RungName, string> = {
   L0: 'origin, direct',
   L1: 'node http + undici Pool',
   L2: 'fastify + @fastify/http-proxy',
   L3: 'bff-gateway (session hot path)',
+  L3t: 'bff-gateway, traces on (ratio 1.0)',
   L4: 'express + express-session + hpm',
 };
 
@@ -48,6 +49,8 @@ export interface LadderOptions {
   origin: Origin;
   redis: BenchRedis;
   idp: BenchIdp;
+  /** where the L3t gateway sends its traces (an OTLP/HTTP URL) */
+  traceSink: string;
   log(line: string): void;
 }
 
@@ -62,6 +65,14 @@ async function startRungs(opts: LadderOptions): Promise<Rung[]> {
   const peer = await node('express-peer', upstream, opts.redis.url);
   const gateway = await startGateway({ idp: opts.idp, redisUrl: opts.redis.url, upstream });
   const login = await loginThroughGateway(gateway.url, { username: BENCH_USER.username, password: BENCH_USER.password });
+  // the same gateway exporting every request's trace (OTLP/HTTP) to a sink in this process
+  const traced = await startGateway({
+    idp: opts.idp,
+    redisUrl: opts.redis.url,
+    upstream,
+    telemetry: { traces: { endpoint: opts.traceSink, sampleRatio: 1 } },
+  });
+  const tracedLogin = await loginThroughGateway(traced.url, { username: BENCH_USER.username, password: BENCH_USER.password });
   const peerLogin = await fetch(`http://127.0.0.1:${peer.port}/bench/login`, { method: 'POST' });
   const peerCookie = peerLogin.headers.getSetCookie()[0]?.split(';')[0];
   if (!peerCookie) throw new Error('the express peer set no session cookie');
@@ -71,6 +82,7 @@ async function startRungs(opts: LadderOptions): Promise<Rung[]> {
     { name: 'L1', url: at(raw), headers: BASE_HEADERS, server: raw },
     { name: 'L2', url: at(fastify), headers: BASE_HEADERS, server: fastify },
     { name: 'L3', url: `${gateway.url}${PATH}`, headers: { ...BASE_HEADERS, cookie: login.sessionCookie }, server: gateway },
+    { name: 'L3t', url: `${traced.url}${PATH}`, headers: { ...BASE_HEADERS, cookie: tracedLogin.sessionCookie }, server: traced },
     { name: 'L4', url: at(peer), headers: { ...BASE_HEADERS, cookie: peerCookie }, server: peer },
   ];
 }

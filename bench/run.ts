@@ -5,6 +5,7 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startBenchIdp } from './gateway.js';
+import { startTraceSink } from './servers/trace-sink.js';
 import { runLadder, RUNG_TITLES } from './ladder.js';
 import { formatScale, runScale } from './scale.js';
 import { TARGET_BYTES_PER_SESSION } from './scale-store.js';
@@ -38,6 +39,7 @@ console.log(`bff-gateway bench, ${new Date().toISOString()}, ${cpus().length} co
 const origin = await startOrigin();
 const redis = await startRedis();
 const idp = await startBenchIdp();
+const traceSink = await startTraceSink();
 const targets: Target[] = [];
 /** what makes the run fail: wrong answers, lost sessions, extra refreshes (never a timing) */
 const failures: string[] = [];
@@ -46,7 +48,7 @@ try {
   if (only.has('ladder')) {
     const latencyRounds = quick ? 1 : rounds * 3;
     const latencySeconds = quick ? seconds : Math.max(2, seconds / 2);
-    const ladder = await runLadder({ rounds, seconds, latencyRounds, latencySeconds, connections: 64, origin, redis, idp, log });
+    const ladder = await runLadder({ rounds, seconds, latencyRounds, latencySeconds, connections: 64, origin, redis, idp, traceSink: traceSink.url, log });
     rate = ladder.rate;
     console.log(`\nLadder: ${rounds} round(s) of ${seconds} s (latency: ${latencyRounds} of ${latencySeconds} s), interleaved; wrk -t1 -c64 on core 0 (with the origin and Redis), the proxy alone on core 1; origin: ${origin.kind}`);
     console.log(table([
@@ -58,6 +60,7 @@ try {
     ]));
     targets.push(...ladderTargets(ladder.results));
     // the gateway's errors fail the run; a peer's are only reported (the table shows them)
+    if (traceSink.bytes() === 0) failures.push('the traced gateway (L3t) exported no spans');
     const gateway = ladder.results.find((r) => r.name === 'L3');
     if (gateway && gateway.errors > 0) failures.push(`the gateway (L3) answered ${gateway.errors} calls with errors`);
   }
@@ -98,6 +101,7 @@ try {
     process.exitCode = 1;
   }
 } finally {
+  await traceSink.close();
   await idp.close();
   await redis.stop();
   await origin.stop();

@@ -16,7 +16,8 @@ export function ladderTargets(results: readonly RungResult[]): Target[] {
   const l2 = rung('L2');
   const l3 = rung('L3');
   const l4 = rung('L4');
-  if (!l1 || !l2 || !l3 || !l4) return [];
+  const l3t = rung('L3t');
+  if (!l1 || !l2 || !l3 || !l4 || !l3t) return [];
   const ratio = (what: string, a: RungResult, b: RungResult, goal: number): Target => {
     const value = a.throughput.median / b.throughput.median;
     // the same ratio by CPU per request, which the load generator's share of the machine does not move
@@ -31,6 +32,7 @@ export function ladderTargets(results: readonly RungResult[]): Target[] {
     ratio('L3/L2 throughput', l3, l2, 0.95),
     ratio('L3/L1 throughput', l3, l1, 0.65),
     ratio('L3/L4 throughput', l3, l4, 2.5),
+    ratio('L3t/L3 throughput (traces on at 1.0)', l3t, l3, 0.85),
     {
       what: 'added p99 of L3 over L2',
       value: `${added.toFixed(2)} ms, median of the rounds' differences (of the medians: ${ofMedians.toFixed(2)} ms)`,

@@ -14,6 +14,8 @@ import { installAccessLog, OneLinePerRequest } from './observability/access-log.
 import { lazyChildLogger } from './observability/lazy-child-logger.js';
 import { loggerOptions } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { installRequestTracing } from './observability/request-tracing.js';
+import { TraceExport } from './observability/tracing.js';
 import { registerRoute } from './proxy/route.js';
 import { registerSoapRoute } from './proxy/soap-route.js';
 import { SessionCipher } from './session/cipher.js';
@@ -50,8 +52,9 @@ export interface AppOptions {
  * connected, every route is registered. `app.close()` releases everything it opened.
  */
 export async function buildApp(config: GatewayConfig, options: AppOptions = {}): Promise<FastifyInstance> {
+  const traces = TraceExport.start(config.telemetry.traces);
   const app = Fastify({
-    logger: loggerOptions({ level: options.logLevel, stream: options.logStream }),
+    logger: loggerOptions({ level: options.logLevel, stream: options.logStream, traced: traces !== null }),
     // fastify accepts a hop count too, though its type does not say so
     trustProxy: config.server.trustProxy as FastifyServerOptions['trustProxy'],
     genReqId: () => randomUUID(),
@@ -69,6 +72,7 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     await ctx?.serviceTokens.close?.();
     await ctx?.sessionCache.close();
     await store.close();
+    await traces?.shutdown(); // flushes the spans still queued
   });
   try {
     await store.ping().catch((err: unknown) => {
@@ -76,6 +80,7 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     });
     const shared = (ctx = await context(config, store, options));
     installErrorHandler(app);
+    installRequestTracing(app);
     installAccessLog(app, shared.metrics, { level: options.logLevel, stream: options.logStream });
     await app.register(cookie, { secret: config.session.secrets });
     healthRoutes(app, shared);

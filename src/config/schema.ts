@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { routes, tokenSources } from './schema-routes.js';
+import { telemetrySection } from './schema-telemetry.js';
 import type { GatewayConfig, OidcConfig, ServerConfig, SessionConfig, StoreConfig } from './types.js';
 import { parseDuration } from './units.js';
 import { isMapping, listOf, run, section, type ConfigProblem, type Parse } from './validate.js';
@@ -24,8 +25,9 @@ export function validateConfig(raw: unknown, opts: SchemaOptions, problems: Conf
     const sources = r.get('tokenSources', tokenSources, {});
     const rawSources = r.peek('tokenSources');
     const routeList = r.get('routes', routes(isMapping(rawSources) ? Object.keys(rawSources) : []), []);
+    const telemetry = r.get('telemetry', telemetrySection, {});
     if (server === undefined || store === undefined || session === undefined || oidc === undefined) return undefined;
-    return { server, store, session, oidc, tokenSources: sources, routes: routeList };
+    return { server, store, session, oidc, tokenSources: sources, routes: routeList, telemetry };
   });
   return run(root, raw ?? {}, { path: '', problems });
 }

@@ -94,6 +94,17 @@ export interface RouteConfig {
   soap?: SoapConfig;
 }
 
+export interface TraceConfig {
+  /** the OTLP/HTTP traces URL; absent: the standard OTEL_* variables */
+  endpoint?: string;
+  /** the share of new traces recorded (a continued trace follows its parent's choice) */
+  sampleRatio: number;
+}
+
+export interface TelemetryConfig {
+  traces?: TraceConfig;
+}
+
 export interface GatewayConfig {
   server: ServerConfig;
   store: StoreConfig;
@@ -101,4 +112,5 @@ export interface GatewayConfig {
   oidc: OidcConfig;
   tokenSources: Record<string, TokenSourceConfig>;
   routes: RouteConfig[];
+  telemetry: TelemetryConfig;
 }

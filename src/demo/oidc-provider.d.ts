@@ -41,6 +41,8 @@ declare module 'oidc-provider' {
     type: string;
     host: string;
     set(field: string, value: string): void;
+    /** a request header's value ('' when absent) */
+    get(field: string): string;
     oidc?: OIDCContext;
   }
 

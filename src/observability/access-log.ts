@@ -79,8 +79,9 @@ export function installAccessLog(
     if (logs) {
       const upstream = request.upstreamOutcome;
       const upstreamPart = upstream ? `,"upstream":{"status":${upstream.status},"durationMs":${upstream.durationMs}}` : '';
+      const tracePart = request.traceId === null ? '' : `,"traceId":"${request.traceId}"`;
       out(
-        `{"level":30,"time":${Date.now()}${process_},"reqId":${JSON.stringify(request.id)},` +
+        `{"level":30,"time":${Date.now()}${process_},"reqId":${JSON.stringify(request.id)}${tracePart},` +
           `"req":{"method":${JSON.stringify(request.method)},"url":${JSON.stringify(safeUrl(request.url))}},` +
           `"res":{"statusCode":${status},"route":${route.json}${upstreamPart}},` +
           `"responseTime":${reply.elapsedTime},"msg":"request completed"}\n`,

@@ -1,5 +1,6 @@
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { activeTraceId } from './tracing.js';
 
 // pino through fastify. Every line about a request carries fastify's request id (reqId).
 // The one line per request is access-log.ts's; these options are for everything else:
@@ -32,9 +33,11 @@ export function routeLabel(request: FastifyRequest): string {
   return options?.url ?? 'unmatched';
 }
 
-export function loggerOptions(opts: { level?: string; stream?: DestinationStream }): FastifyServerOptions['logger'] {
+export function loggerOptions(opts: { level?: string; stream?: DestinationStream; traced?: boolean }): FastifyServerOptions['logger'] {
   return {
     level: opts.level ?? 'info',
+    // with tracing on, a line written inside a trace names it
+    ...(opts.traced ? { mixin: traceIdField } : {}),
     redact: { paths: REDACT, censor: '[redacted]' },
     ...(opts.stream ? { stream: opts.stream } : {}),
     serializers: {
@@ -53,4 +56,9 @@ export function safeUrl(url: string): string {
   const q = url.indexOf('?');
   if (q === -1 || !url.startsWith('/auth/')) return url;
   return `${url.slice(0, q)}?[redacted]`;
+}
+
+function traceIdField(): { traceId?: string } {
+  const traceId = activeTraceId();
+  return traceId === undefined ? {} : { traceId };
 }

@@ -3,6 +3,7 @@ import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import type { OidcConfig } from '../config/types.js';
 import { TokenConcurrency } from './token-concurrency.js';
+import { tracedFetch } from './traced-fetch.js';
 
 // The gateway's side of OpenID Connect, on openid-client: discovery, the authorization
 // URL, code exchange with ID token validation, refresh, revocation and the logout URL.
@@ -50,6 +51,8 @@ export class IdpClient {
   static async discover(settings: OidcConfig, publicUrl: string): Promise<IdpClient> {
     const issuer = new URL(settings.issuer);
     const options: oidc.DiscoveryRequestOptions = { timeout: IDP_TIMEOUT_SECONDS };
+    const fetchImpl = tracedFetch();
+    if (fetchImpl) options[oidc.customFetch] = fetchImpl;
     if (issuer.protocol === 'http:') options.execute = [oidc.allowInsecureRequests];
     let config: oidc.Configuration;
     try {
@@ -59,6 +62,7 @@ export class IdpClient {
       throw new DiscoveryError(new URL('.well-known/openid-configuration', withSlash(issuer)).href, e);
     }
     config.timeout = IDP_TIMEOUT_SECONDS;
+    if (fetchImpl) config[oidc.customFetch] = fetchImpl;
     return new IdpClient(config, settings, `${publicUrl}/auth/callback`);
   }
 

@@ -1,4 +1,5 @@
-import { createRemoteJWKSet, errors as jose, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, errors as jose, jwtVerify, type JWTPayload } from 'jose';
+import { tracedJwksFetch } from './traced-fetch.js';
 
 // OpenID Connect Back-Channel Logout 1.0 §2.6: the checks a logout token must pass.
 // The signature by a key of the issuer's JWKS (asymmetric algorithms only, so never
@@ -37,7 +38,12 @@ export class LogoutTokenVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
 
   constructor(private readonly options: LogoutTokenOptions) {
-    this.jwks = createRemoteJWKSet(new URL(options.jwksUri), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
+    const fetchImpl = tracedJwksFetch();
+    this.jwks = createRemoteJWKSet(new URL(options.jwksUri), {
+      timeoutDuration: 5_000,
+      cooldownDuration: 30_000,
+      ...(fetchImpl ? { [customFetch]: fetchImpl } : {}),
+    });
   }
 
   /** How long a jti must be remembered: as long as a token carrying it would be accepted. */

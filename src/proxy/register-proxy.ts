@@ -3,10 +3,12 @@ import type { Readable } from 'node:stream';
 import type { RouteConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
 import { noteUpstreamResponse } from '../observability/access-log.js';
+import { tracingOn } from '../observability/tracing.js';
 import { authorize } from './authorize.js';
 import { forwardHeaders } from './forward-headers.js';
 import { isInvalidTokenChallenge } from './replay.js';
 import { Upstream, upstreamError } from './upstream.js';
+import { tracedUpstreamCall } from './upstream-span.js';
 
 // How every route forwards a call: the bearer token and forwarded headers, the upstream's
 // duration, and an upstream 401 invalid_token answered with one forced refresh and one
@@ -47,6 +49,7 @@ export async function registerProxy(
   const retries = route.retryOn401 && sendsToken;
   const observeDuration = ctx.metrics.upstreamDuration.route(route.prefix);
   const upstream = new Upstream(route);
+  const upstreamHost = new URL(route.upstream).host;
   app.addHook('onClose', () => upstream.close());
 
   const forward = async (request: FastifyRequest, reply: FastifyReply, call: ProxiedCall, last: boolean): Promise<FastifyReply> => {
@@ -54,7 +57,10 @@ export async function registerProxy(
     const headers = forwardHeaders(request, request.headers, { isOwnCookie, sendsToken, trustProxy, accessToken: call.token });
     const body = call.body ?? (request.body as Readable | undefined);
     const started = process.hrtime.bigint();
-    const response = await upstream.request(request.method, path, headers, body).catch((error: unknown) => {
+    const sent = tracingOn()
+      ? tracedUpstreamCall(upstreamHost, request.method, path, headers, () => upstream.request(request.method, path, headers, body))
+      : upstream.request(request.method, path, headers, body);
+    const response = await sent.catch((error: unknown) => {
       throw upstreamError(error);
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

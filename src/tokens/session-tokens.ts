@@ -1,6 +1,7 @@
 import { errors, StoreUnavailableError } from '../errors.js';
 import type { IdpClient, IssuedTokens } from '../oidc/idp-client.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { traced, traceEvent, tracingOn } from '../observability/tracing.js';
 import type { AccessToken, LoadedSession, SessionData } from '../session/session.js';
 import type { Sessions } from '../session/sessions.js';
 import { needsRefresh } from './freshness.js';
@@ -72,7 +73,10 @@ export class SessionTokens {
 
     let pending = this.inflight.get(key);
     if (!pending) {
-      pending = this.refreshUnderLock(session.storeId, scope, stale).finally(() => this.inflight.delete(key));
+      const refresh = () => this.refreshUnderLock(session.storeId, scope, stale);
+      pending = (tracingOn() ? traced('token.refresh', refresh, { 'bff.token.downscoped': scope !== undefined }) : refresh()).finally(() =>
+        this.inflight.delete(key),
+      );
       this.inflight.set(key, pending);
     }
     const token = await pending;
@@ -92,7 +96,10 @@ export class SessionTokens {
     // its old refresh token is spent and the new one not yet stored: nothing to do but wait
     if (this.unwritten.has(storeId)) throw new StoreUnavailableError(new Error('refreshed tokens still being written'));
     const started = Date.now();
-    const waited = () => this.metrics.refreshLockWait.observe((Date.now() - started) / 1000);
+    const waited = () => {
+      this.metrics.refreshLockWait.observe((Date.now() - started) / 1000);
+      traceEvent('refresh.lock_wait_ended', { 'bff.lock.wait_ms': Date.now() - started });
+    };
     for (;;) {
       const lock = await this.lock.tryAcquire(storeId);
       if (lock) {
@@ -113,6 +120,7 @@ export class SessionTokens {
         continue;
       }
       // another instance is refreshing: wait for its result to appear in the store
+      traceEvent('refresh.lock_busy');
       await this.lock.pause();
       const current = wantedToken((await this.reread(storeId)).data, scope);
       if (!stale(current)) {

@@ -18,6 +18,7 @@ const COMPOSE = '/usr/bin/docker-compose';
 
 interface Service {
   image?: string;
+  profiles?: string[];
   build?: unknown;
   command?: string[];
   environment?: Record<string, string>;
@@ -114,7 +115,7 @@ afterAll(() => {
 
 describe('docker-compose.yml', () => {
   it('has redis, two gateways behind one published port, the IdP, the REST API, the SOAP service and the page', () => {
-    expect(Object.keys(services).sort()).toEqual(
+    expect(Object.keys(services).filter((name) => !services[name]!.profiles).sort()).toEqual(
       ['gateway-1', 'gateway-2', 'idp', 'lb', 'redis', 'rest-api', 'soap-service', 'web'],
     );
     expect(gatewayNames).toEqual(['gateway-1', 'gateway-2']);
@@ -137,6 +138,16 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('has a tracing backend only with --profile tracing, and gateways that send no traces by default', () => {
+    const jaeger = services.jaeger!;
+    expect(jaeger.profiles).toEqual(['tracing']);
+    expect(jaeger.environment?.COLLECTOR_OTLP_ENABLED).toBe('true'); // OTLP/HTTP on 4318
+    for (const name of gatewayNames) {
+      expect(env(name).OTEL_EXPORTER_OTLP_ENDPOINT).toBe('');
+      expect(env(name).OTEL_SERVICE_NAME).toBe('bff-gateway');
+    }
+  });
+
   it('keeps Redis persistent: append-only file on a named volume', () => {
     const redis = services.redis!;
     expect(redis.command?.join(' ')).toMatch(/--appendonly yes/);
@@ -146,7 +157,7 @@ describe('docker-compose.yml', () => {
   it('publishes the gateway (lb) on 8080 and the IdP on its issuer port, on loopback only', () => {
     const published = Object.entries(services).flatMap(([name, s]) =>
       portsOf(s).map((p) => `${name} ${p.host_ip}:${p.published}->${p.target}`));
-    expect(published.sort()).toEqual(['idp 127.0.0.1:9000->9000', 'lb 127.0.0.1:8080->8080']);
+    expect(published.sort()).toEqual(['idp 127.0.0.1:9000->9000', 'jaeger 127.0.0.1:16686->16686', 'lb 127.0.0.1:8080->8080']);
     expect(urlPort(new URL(config.server.publicUrl))).toBe(8080);
   });
 

@@ -1,0 +1,89 @@
+import { createServer, type Server } from 'node:http';
+
+// An OTLP/HTTP traces receiver on 127.0.0.1:0 that keeps what it is sent (the JSON encoding,
+// which @opentelemetry/exporter-trace-otlp-http uses), decoded into flat spans.
+
+export interface ReceivedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  kind: number;
+  attributes: Record<string, unknown>;
+  events: { name: string; attributes: Record<string, unknown> }[];
+  /** the span as it came, for scanning */
+  raw: string;
+}
+
+export interface OtlpReceiver {
+  url: string;
+  spans: ReceivedSpan[];
+  /** every request body as it came */
+  bodies: string[];
+  close(): Promise<void>;
+}
+
+interface OtlpAttribute {
+  key: string;
+  value: Record<string, unknown>;
+}
+
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes?: OtlpAttribute[];
+  events?: { name: string; attributes?: OtlpAttribute[] }[];
+}
+
+interface OtlpExport {
+  resourceSpans?: { scopeSpans?: { spans?: OtlpSpan[] }[] }[];
+}
+
+function attributes(list: OtlpAttribute[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { key, value } of list ?? []) out[key] = Object.values(value)[0];
+  return out;
+}
+
+export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+  const spans: ReceivedSpan[] = [];
+  const bodies: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      bodies.push(body);
+      const decoded = JSON.parse(body) as OtlpExport;
+      for (const rs of decoded.resourceSpans ?? []) {
+        for (const ss of rs.scopeSpans ?? []) {
+          for (const s of ss.spans ?? []) {
+            spans.push({
+              traceId: s.traceId,
+              spanId: s.spanId,
+              parentSpanId: s.parentSpanId ?? '',
+              name: s.name,
+              kind: s.kind,
+              attributes: attributes(s.attributes),
+              events: (s.events ?? []).map((e) => ({ name: e.name, attributes: attributes(e.attributes) })),
+              raw: JSON.stringify(s),
+            });
+          }
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/v1/traces`,
+    spans,
+    bodies,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
