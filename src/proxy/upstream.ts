@@ -4,6 +4,12 @@ import { Pool, errors as undiciErrors } from 'undici';
 import type { RouteConfig } from '../config/types.js';
 import { errors, type GatewayError } from '../errors.js';
 import { HOP_BY_HOP } from './forward-headers.js';
+import { connectionNamed } from './forwarding-syntax.js';
+import { withoutOwnCookies } from './response-cookies.js';
+
+interface Warns {
+  warn(fields: object, message: string): void;
+}
 
 // One route's upstream: an undici connection pool, where a request path goes, and what of
 // the upstream's answer reaches the client. Paths and Location headers follow
@@ -80,10 +86,24 @@ export class Upstream {
     return Buffer.from(bytes);
   }
 
-  /** The upstream's response headers as the client gets them. */
-  responseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  /**
+   * The upstream's response headers as the client gets them: no hop-by-hop header (nor one
+   * its Connection header names), no Set-Cookie for a cookie `isOwnCookie` names (logged as
+   * a warning, by name only), a relative Location under the gateway's prefix.
+   */
+  responseHeaders(headers: IncomingHttpHeaders, isOwnCookie?: (name: string) => boolean, log?: Warns): IncomingHttpHeaders {
     const out: IncomingHttpHeaders = {};
-    for (const name in headers) if (!HOP_BY_HOP.has(name)) out[name] = headers[name];
+    const named = connectionNamed(headers.connection);
+    for (const name in headers) {
+      if (HOP_BY_HOP.has(name) || (named !== undefined && named.includes(name))) continue;
+      if (name === 'set-cookie' && isOwnCookie) {
+        const { kept, dropped } = withoutOwnCookies(headers['set-cookie']!, isOwnCookie);
+        if (dropped.length > 0) log?.warn({ cookies: dropped }, "dropped the upstream's Set-Cookie for the gateway's own cookies");
+        if (kept !== undefined) out['set-cookie'] = kept as string[];
+        continue;
+      }
+      out[name] = headers[name];
+    }
     const location = out.location;
     if (typeof location === 'string' && !ABSOLUTE_URL.test(location) && !location.startsWith('//')) {
       out.location = location.replace(this.rewritePrefix, this.prefix);
