@@ -14,6 +14,7 @@ import { installAccessLog, OneLinePerRequest } from './observability/access-log.
 import { lazyChildLogger } from './observability/lazy-child-logger.js';
 import { loggerOptions } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { refuseNonOriginTargets } from './proxy/request-target.js';
 import { registerRoute } from './proxy/route.js';
 import { registerSoapRoute } from './proxy/soap-route.js';
 import { SessionCipher } from './session/cipher.js';
@@ -76,6 +77,7 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     });
     const shared = (ctx = await context(config, store, options));
     installErrorHandler(app);
+    refuseNonOriginTargets(app);
     installAccessLog(app, shared.metrics, { level: options.logLevel, stream: options.logStream });
     await app.register(cookie, { secret: config.session.secrets });
     healthRoutes(app, shared);

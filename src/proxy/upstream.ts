@@ -5,6 +5,7 @@ import type { RouteConfig } from '../config/types.js';
 import { errors, type GatewayError } from '../errors.js';
 import { HOP_BY_HOP } from './forward-headers.js';
 import { connectionNamed } from './forwarding-syntax.js';
+import { climbsOut, routedPath } from './request-path.js';
 import { withoutOwnCookies } from './response-cookies.js';
 
 interface Warns {
@@ -46,12 +47,25 @@ export class Upstream {
     });
   }
 
-  /** The upstream path of a request URL under the route's prefix; 400 for a path that climbs out. */
+  /**
+   * The upstream path of a request URL under the route's prefix: rewritePrefix + the routed
+   * path after the prefix (request-path.ts) + the query exactly as sent. 400 for a target
+   * that is not a path under the prefix, or a path that climbs out (a ".." segment).
+   */
   path(requestUrl: string): string {
-    const rest = requestUrl.slice(this.prefix.length);
-    const query = rest.indexOf('?');
-    const path = query === -1 ? rest : rest.slice(0, query);
-    if (climbsOut(path)) throw errors.invalidRequest('the path may not hold ".." segments');
+    const q = requestUrl.indexOf('?');
+    const end = q === -1 ? requestUrl.length : q;
+    const percent = requestUrl.indexOf('%');
+    // no escape in the path: routing saw it as it is, and nothing needs to be copied
+    const routed = percent === -1 || percent > end ? requestUrl : routedPath(requestUrl, end);
+    const restEnd = routed === requestUrl ? end : routed.length;
+    const p = this.prefix.length;
+    const next = routed.charCodeAt(p);
+    if (routed.charCodeAt(0) !== 47 || !routed.startsWith(this.prefix) || (p < restEnd && next !== 47)) {
+      throw errors.invalidRequest('the request target is not a path under the route');
+    }
+    if (climbsOut(routed, p, restEnd)) throw errors.invalidRequest('the path may not hold ".." segments');
+    const rest = routed === requestUrl ? requestUrl.slice(p) : routed.slice(p) + requestUrl.slice(end);
     const dest = this.rewritePrefix + rest;
     return dest === '' ? '/' : dest[0] === '?' ? `/${dest}` : dest;
   }
@@ -114,18 +128,6 @@ export class Upstream {
   close(): Promise<void> {
     return this.pool.close();
   }
-}
-
-/** A ".." segment, also percent-encoded or with backslashes, which an upstream might resolve. */
-function climbsOut(path: string): boolean {
-  if (!path.includes('.') && !path.includes('%')) return false;
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(path);
-  } catch {
-    return true;
-  }
-  return decoded.replaceAll('\\', '/').split('/').includes('..');
 }
 
 /** An upstream failure as the contract names it: 504 for timeouts, else 502. */
