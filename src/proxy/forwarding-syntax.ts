@@ -13,9 +13,8 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * has (keep-alive, close); undefined when there are none.
  */
 export function connectionNamed(value: string | string[] | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
+  if (value === undefined || value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close') return undefined;
   const text = typeof value === 'string' ? value : value.join(',');
-  if (text.length <= 10 && /^\s*(?:keep-alive|close)\s*$/i.test(text)) return undefined;
   let names: string[] | undefined;
   for (const part of text.split(',')) {
     const name = part.trim().toLowerCase();
