@@ -68,6 +68,8 @@ describe('the upstream path is what routing matched', () => {
   it.each([
     ['GET', 'http://other.host/api/x'],
     ['GET', `${'http'}://127.0.0.1/api/x`],
+    ['GET', 'http://other.host/auth/user'],
+    ['GET', 'http://other.host/healthz'],
     ['GET', '*'],
     ['POST', '*'],
     ['GET', '/api/x#frag'],
