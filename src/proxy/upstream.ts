@@ -8,10 +8,6 @@ import { connectionNamed } from './forwarding-syntax.js';
 import { climbsOut, routedPath } from './request-path.js';
 import { withoutOwnCookies } from './response-cookies.js';
 
-interface Warns {
-  warn(fields: object, message: string): void;
-}
-
 // One route's upstream: an undici connection pool, where a request path goes, and what of
 // the upstream's answer reaches the client. Paths and Location headers follow
 // @fastify/http-proxy's rules (the prefix replaced by rewritePrefix, which defaults to the
@@ -21,6 +17,11 @@ export interface UpstreamResponse {
   statusCode: number;
   headers: IncomingHttpHeaders;
   body: Readable & { dump(): Promise<void>; arrayBuffer(): Promise<ArrayBuffer> };
+}
+
+/** where a dropped Set-Cookie is reported (a request's logger) */
+interface Warns {
+  warn(fields: object, message: string): void;
 }
 
 /** the longest body read whole before it is sent (bodyToSend) */
@@ -56,16 +57,17 @@ export class Upstream {
     const q = requestUrl.indexOf('?');
     const end = q === -1 ? requestUrl.length : q;
     const percent = requestUrl.indexOf('%');
-    // no escape in the path: routing saw it as it is, and nothing needs to be copied
-    const routed = percent === -1 || percent > end ? requestUrl : routedPath(requestUrl, end);
-    const restEnd = routed === requestUrl ? end : routed.length;
+    // no escape in the path (the usual case): routing saw it as it is, nothing is copied
+    const decoded = percent !== -1 && percent < end;
+    const routed = decoded ? routedPath(requestUrl, end) : requestUrl;
+    const restEnd = decoded ? routed.length : end;
     const p = this.prefix.length;
     const next = routed.charCodeAt(p);
     if (routed.charCodeAt(0) !== 47 || !routed.startsWith(this.prefix) || (p < restEnd && next !== 47)) {
       throw errors.invalidRequest('the request target is not a path under the route');
     }
     if (climbsOut(routed, p, restEnd)) throw errors.invalidRequest('the path may not hold ".." segments');
-    const rest = routed === requestUrl ? requestUrl.slice(p) : routed.slice(p) + requestUrl.slice(end);
+    const rest = decoded ? routed.slice(p) + requestUrl.slice(end) : requestUrl.slice(p);
     const dest = this.rewritePrefix + rest;
     return dest === '' ? '/' : dest[0] === '?' ? `/${dest}` : dest;
   }
