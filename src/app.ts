@@ -14,7 +14,7 @@ import { installAccessLog, OneLinePerRequest } from './observability/access-log.
 import { lazyChildLogger } from './observability/lazy-child-logger.js';
 import { loggerOptions } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
-import { refuseNonOriginTargets } from './proxy/request-target.js';
+import { refuseNonOriginTargets, renderFrameworkError } from './proxy/request-target.js';
 import { registerRoute } from './proxy/route.js';
 import { registerSoapRoute } from './proxy/soap-route.js';
 import { SessionCipher } from './session/cipher.js';
@@ -60,6 +60,8 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     logController: new OneLinePerRequest(),
     childLoggerFactory: lazyChildLogger,
     bodyLimit: 1024 * 1024,
+    // a target the router refuses (e.g. a broken %-escape): {"error":"invalid_request"}
+    frameworkErrors: renderFrameworkError,
   });
   const store = options.store ?? createStore(config.store, app.log);
   let ctx: GatewayContext | undefined;

@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
-import { errors } from '../errors.js';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errors, GatewayError } from '../errors.js';
+import { renderJson, toGatewayError } from '../observability/error-handler.js';
 
 // Only origin-form request targets (RFC 9112 §3.2.1: a path and an optional query) reach
 // the gateway's routes. fastify's router strips the scheme and host of an absolute-form
@@ -24,4 +25,18 @@ export function refuseNonOriginTargets(app: FastifyInstance): void {
     if (isOriginForm(url) || (url === '*' && request.method === 'OPTIONS')) done();
     else done(errors.invalidRequest('the request target must be a path (origin-form)'));
   });
+}
+
+/**
+ * The targets the router itself refuses (a broken percent-escape: FST_ERR_BAD_URL; an
+ * over-long parameter) answered as every other error: `{"error":"invalid_request"}` with
+ * fastify's status, rather than fastify's own body. fastify's `frameworkErrors` option.
+ */
+export function renderFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode;
+  const refused =
+    status !== undefined && status >= 400 && status < 500
+      ? new GatewayError('invalid_request', status, { description: 'the request target cannot be routed (malformed percent-escape or over-long segment)' })
+      : toGatewayError(error);
+  void renderJson(reply, refused);
 }

@@ -88,6 +88,13 @@ describe('the upstream path is what routing matched', () => {
     expect(stack.upstream.seen).toHaveLength(0);
   });
 
+  it('a target the router cannot decode gets the same invalid_request answer', async () => {
+    const res = await rawRequest(stack.gw.url, 'GET', '/api/%zz/x', headers());
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ error: 'invalid_request' });
+    expect(stack.upstream.seen).toHaveLength(0);
+  });
+
   it('OPTIONS * is not forwarded anywhere', async () => {
     const res = await rawRequest(stack.gw.url, 'OPTIONS', '*', headers());
     expect(res.status).toBeLessThan(500);
