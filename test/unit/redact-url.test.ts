@@ -38,3 +38,14 @@ describe('redactUrlsInText', () => {
     expect(redactUrlsInText('no url here')).toBe('no url here');
   });
 });
+
+describe("fastify's lines go through it too", () => {
+  it('the req and err serializers of loggerOptions redact code and state', async () => {
+    const { loggerOptions } = await import('../../src/observability/logger.js');
+    const options = loggerOptions({}) as { serializers: Record<string, (value: unknown) => Record<string, unknown>> };
+    expect(options.serializers.req!({ id: '1', method: 'GET', url: '/cb?state=s&code=c' }).url).toBe('/cb?state=[redacted]&code=[redacted]');
+    const err = options.serializers.err!(new Error('Reply was already sent ... in "/x?%63ode=abc" (GET)'));
+    expect(err.message).toBe('Reply was already sent ... in "/x?%63ode=[redacted]" (GET)');
+    expect(String(err.stack)).not.toContain('abc');
+  });
+});
