@@ -16,6 +16,7 @@ import { loggerOptions } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { installRequestTracing } from './observability/request-tracing.js';
 import { TraceExport } from './observability/tracing.js';
+import { refuseNonOriginTargets, renderFrameworkError } from './proxy/request-target.js';
 import { registerRoute } from './proxy/route.js';
 import { registerSoapRoute } from './proxy/soap-route.js';
 import { SessionCipher } from './session/cipher.js';
@@ -62,6 +63,8 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     logController: new OneLinePerRequest(),
     childLoggerFactory: lazyChildLogger,
     bodyLimit: 1024 * 1024,
+    // a target the router refuses (e.g. a broken %-escape): {"error":"invalid_request"}
+    frameworkErrors: renderFrameworkError,
   });
   const store = options.store ?? createStore(config.store, app.log);
   let ctx: GatewayContext | undefined;
@@ -81,6 +84,7 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     const shared = (ctx = await context(config, store, options));
     installErrorHandler(app);
     installRequestTracing(app);
+    refuseNonOriginTargets(app);
     installAccessLog(app, shared.metrics, { level: options.logLevel, stream: options.logStream });
     await app.register(cookie, { secret: config.session.secrets });
     healthRoutes(app, shared);

@@ -2,12 +2,14 @@ import { LogController, type FastifyInstance, type FastifyRequest } from 'fastif
 import { hostname } from 'node:os';
 import type { DestinationStream } from 'pino';
 import { LineBuffer } from './line-buffer.js';
-import { routeLabel, safeUrl } from './logger.js';
+import { routeLabel } from './logger.js';
+import { redactUrl } from './redact-url.js';
 import type { GatewayMetrics } from './metrics.js';
 
 // One "request completed" line per request, and the request counter, from one onResponse
 // hook. The line is made of named fields only (request id, method, path, status, route,
-// the upstream's status and duration, the response time): none of them can carry a secret.
+// the upstream's status and duration, the response time): none of them can carry a secret
+// (the URL goes through redact-url.ts).
 // So it is written here, in pino's format, rather than through pino: the redaction pass
 // every other line gets, pino's generic serialisation and a write per line cost a proxied
 // call about a third of its CPU (bench/README.md). Lines are gathered and written in large
@@ -41,6 +43,11 @@ export class OneLinePerRequest extends LogController {
   override requestCompleted(...args: Parameters<LogController['requestCompleted']>): void {
     // a response that failed (its stream broke) keeps fastify's error line
     if (args[0]) super.requestCompleted(...args);
+  }
+
+  // fastify's own 404 handler names the URL (ours replaces that handler; this is in case)
+  override routeNotFound(request: Parameters<LogController['routeNotFound']>[0]): void {
+    request.log.info(`Route ${request.raw.method}:${redactUrl(request.raw.url ?? '')} not found`);
   }
 }
 
@@ -82,7 +89,7 @@ export function installAccessLog(
       const tracePart = request.traceId === null ? '' : `,"traceId":"${request.traceId}"`;
       out(
         `{"level":30,"time":${Date.now()}${process_},"reqId":${JSON.stringify(request.id)}${tracePart},` +
-          `"req":{"method":${JSON.stringify(request.method)},"url":${JSON.stringify(safeUrl(request.url))}},` +
+          `"req":{"method":${JSON.stringify(request.method)},"url":${JSON.stringify(redactUrl(request.url))}},` +
           `"res":{"statusCode":${status},"route":${route.json}${upstreamPart}},` +
           `"responseTime":${reply.elapsedTime},"msg":"request completed"}\n`,
       );

@@ -1,12 +1,13 @@
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
-import type { DestinationStream } from 'pino';
+import { stdSerializers, type DestinationStream } from 'pino';
+import { redactUrl, redactUrlsInText } from './redact-url.js';
 import { activeTraceId } from './tracing.js';
 
 // pino through fastify. Every line about a request carries fastify's request id (reqId).
 // The one line per request is access-log.ts's; these options are for everything else:
 // headers that carry credentials and fields that name secrets are redacted wherever they
-// appear, and nothing logs a session, a token or a cookie value. Paths of /auth/* are
-// logged without their query (the callback's holds the code and state).
+// appear, and nothing logs a session, a token or a cookie value. Every URL is logged through
+// redact-url.ts (code and state values replaced anywhere, /auth/* queries dropped).
 
 const SECRET_FIELDS = [
   'access_token', 'refresh_token', 'id_token', 'logout_token', 'client_secret', 'password',
@@ -44,18 +45,18 @@ export function loggerOptions(opts: { level?: string; stream?: DestinationStream
       req: (req: { method: string; url: string; id: string }) => ({
         id: req.id,
         method: req.method,
-        url: safeUrl(req.url),
+        url: redactUrl(req.url),
       }),
+      // an error's message may quote a URL (fastify's "Reply was already sent ... in <url>")
+      err: (error: Error) => {
+        const out = stdSerializers.err(error);
+        if (typeof out.message === 'string') out.message = redactUrlsInText(out.message);
+        if (typeof out.stack === 'string') out.stack = redactUrlsInText(out.stack);
+        return out;
+      },
       res: (reply: { statusCode?: number }) => ({ statusCode: reply.statusCode }),
     },
   };
-}
-
-/** A URL fit for a log line: the query of /auth/* endpoints is dropped. */
-export function safeUrl(url: string): string {
-  const q = url.indexOf('?');
-  if (q === -1 || !url.startsWith('/auth/')) return url;
-  return `${url.slice(0, q)}?[redacted]`;
 }
 
 function traceIdField(): { traceId?: string } {

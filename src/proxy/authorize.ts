@@ -9,6 +9,11 @@ import { requestSession, requireCsrfHeader } from '../session/request-session.js
  * then the token the route sends. Returns the access token to forward (undefined for
  * `token: none`, and for an anonymous caller on a route that does not require a session).
  * `rejected`: a token the upstream refused, to be replaced even if it is not expired.
+ *
+ * A session's token never goes out on a call without the `x-csrf: 1` header, whatever the
+ * route's `csrf` says: a cross-site form can make the browser send the cookie, never the
+ * header. Without it, a `requireSession: false` route forwards the call as anonymous (no
+ * store read), and a route that requires the session refuses it (403).
  */
 export async function authorize(
   ctx: GatewayContext,
@@ -20,6 +25,10 @@ export async function authorize(
   if (!route.requireSession && route.token !== 'session') {
     // the session would not be used: no store read
     return route.token === 'none' ? undefined : ctx.serviceTokens.accessToken(route.token, rejected);
+  }
+  if (route.token === 'session' && !route.csrf && request.headers['x-csrf'] !== '1') {
+    if (!route.requireSession) return undefined;
+    requireCsrfHeader(request); // throws
   }
   const session = await requestSession(ctx, request);
   if (!session && route.requireSession) throw errors.unauthenticated();

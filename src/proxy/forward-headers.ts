@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { connectionNamed, forwardedHeader } from './forwarding-syntax.js';
 
 /** The parts of the incoming request the forwarded headers describe. */
 export interface OriginalRequest {
@@ -12,13 +13,17 @@ export interface OriginalRequest {
 
 // The request headers an upstream sees: the gateway's own cookies removed (other cookies
 // stay), on token-bearing routes any Authorization the client sent replaced by the gateway's
-// bearer token (or dropped when there is none), X-Forwarded-For/-Proto/-Host describing the
-// original request, and no hop-by-hop header (nor Host: the client sets the upstream's).
+// bearer token (or dropped when there is none), X-Forwarded-For/-Proto/-Host, Forwarded
+// (RFC 7239) and X-Real-IP describing the original request (the client's own values never
+// pass: they are rebuilt from what fastify's trustProxy setting accepted), and no hop-by-hop
+// header: neither the fixed ones, nor Proxy-Authorization, nor those the client's Connection
+// header names (RFC 9110 §7.6.1), nor Host (the HTTP client sets the upstream's).
 // `token: none` routes keep the client's Authorization as it is.
 
 /** Headers of one hop only (RFC 9110 §7.6.1), and those the HTTP client sets itself or refuses. */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'expect', 'host']);
-const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+/** set by the gateway (or, for Proxy-Authorization, meant for a proxy: never passed on) */
+const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip', 'proxy-authorization']);
 
 export function forwardHeaders(
   request: OriginalRequest,
@@ -34,8 +39,11 @@ export function forwardHeaders(
   // built in one pass rather than copied and pruned: deleting properties would turn the
   // object into a slow dictionary for everything that reads it after
   const out: IncomingHttpHeaders = {};
+  // undefined for no Connection header or a plain keep-alive/close (no allocation then)
+  const named = connectionNamed(headers.connection);
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || REPLACED.has(name)) continue;
+    if (named !== undefined && named.includes(name)) continue;
     if (name === 'authorization' && opts.sendsToken) continue;
     if (name === 'cookie') {
       const kept = stripCookies(headers.cookie!, opts.isOwnCookie);
@@ -50,7 +58,17 @@ export function forwardHeaders(
   // list stops after the first untrusted entry: what came before it a client could have made
   // up; a hop count trusts nothing); otherwise only the peer.
   const trusted = opts.trustProxy ? request.ips : undefined;
-  out['x-forwarded-for'] = trusted?.length ? [...trusted].reverse().join(', ') : (request.socket.remoteAddress ?? request.ip);
+  const peer = request.socket.remoteAddress ?? request.ip;
+  if (trusted?.length) {
+    const chain = [...trusted].reverse(); // client first, the peer last
+    out['x-forwarded-for'] = chain.join(', ');
+    out['x-real-ip'] = chain[0];
+    out.forwarded = forwardedHeader(chain, request.protocol, request.host);
+  } else {
+    out['x-forwarded-for'] = peer;
+    out['x-real-ip'] = peer;
+    out.forwarded = forwardedHeader(peer, request.protocol, request.host);
+  }
   out['x-forwarded-proto'] = request.protocol;
   out['x-forwarded-host'] = request.host;
   return out;

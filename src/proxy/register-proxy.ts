@@ -75,7 +75,7 @@ export async function registerProxy(
     }
     // a streamed body the upstream breaks off: the client's response is cut off too
     const answer = await upstream.bodyToSend(request.method, response);
-    return reply.code(response.statusCode).headers(upstream.responseHeaders(response.headers)).send(answer);
+    return reply.code(response.statusCode).headers(upstream.responseHeaders(response.headers, isOwnCookie, request.log)).send(answer);
   };
 
   await app.register(async (scope) => {

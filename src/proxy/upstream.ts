@@ -4,6 +4,9 @@ import { Pool, errors as undiciErrors } from 'undici';
 import type { RouteConfig } from '../config/types.js';
 import { errors, type GatewayError } from '../errors.js';
 import { HOP_BY_HOP } from './forward-headers.js';
+import { connectionNamed } from './forwarding-syntax.js';
+import { climbsOut, routedPath } from './request-path.js';
+import { withoutOwnCookies } from './response-cookies.js';
 
 // One route's upstream: an undici connection pool, where a request path goes, and what of
 // the upstream's answer reaches the client. Paths and Location headers follow
@@ -14,6 +17,11 @@ export interface UpstreamResponse {
   statusCode: number;
   headers: IncomingHttpHeaders;
   body: Readable & { dump(): Promise<void>; arrayBuffer(): Promise<ArrayBuffer> };
+}
+
+/** where a dropped Set-Cookie is reported (a request's logger) */
+interface Warns {
+  warn(fields: object, message: string): void;
 }
 
 /** the longest body read whole before it is sent (bodyToSend) */
@@ -40,12 +48,26 @@ export class Upstream {
     });
   }
 
-  /** The upstream path of a request URL under the route's prefix; 400 for a path that climbs out. */
+  /**
+   * The upstream path of a request URL under the route's prefix: rewritePrefix + the routed
+   * path after the prefix (request-path.ts) + the query exactly as sent. 400 for a target
+   * that is not a path under the prefix, or a path that climbs out (a ".." segment).
+   */
   path(requestUrl: string): string {
-    const rest = requestUrl.slice(this.prefix.length);
-    const query = rest.indexOf('?');
-    const path = query === -1 ? rest : rest.slice(0, query);
-    if (climbsOut(path)) throw errors.invalidRequest('the path may not hold ".." segments');
+    const q = requestUrl.indexOf('?');
+    const end = q === -1 ? requestUrl.length : q;
+    const percent = requestUrl.indexOf('%');
+    // no escape in the path (the usual case): routing saw it as it is, nothing is copied
+    const decoded = percent !== -1 && percent < end;
+    const routed = decoded ? routedPath(requestUrl, end) : requestUrl;
+    const restEnd = decoded ? routed.length : end;
+    const p = this.prefix.length;
+    const next = routed.charCodeAt(p);
+    if (routed.charCodeAt(0) !== 47 || !routed.startsWith(this.prefix) || (p < restEnd && next !== 47)) {
+      throw errors.invalidRequest('the request target is not a path under the route');
+    }
+    if (climbsOut(routed, p, restEnd)) throw errors.invalidRequest('the path may not hold ".." segments');
+    const rest = decoded ? routed.slice(p) + requestUrl.slice(end) : requestUrl.slice(p);
     const dest = this.rewritePrefix + rest;
     return dest === '' ? '/' : dest[0] === '?' ? `/${dest}` : dest;
   }
@@ -80,10 +102,24 @@ export class Upstream {
     return Buffer.from(bytes);
   }
 
-  /** The upstream's response headers as the client gets them. */
-  responseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  /**
+   * The upstream's response headers as the client gets them: no hop-by-hop header (nor one
+   * its Connection header names), no Set-Cookie for a cookie `isOwnCookie` names (logged as
+   * a warning, by name only), a relative Location under the gateway's prefix.
+   */
+  responseHeaders(headers: IncomingHttpHeaders, isOwnCookie?: (name: string) => boolean, log?: Warns): IncomingHttpHeaders {
     const out: IncomingHttpHeaders = {};
-    for (const name in headers) if (!HOP_BY_HOP.has(name)) out[name] = headers[name];
+    const named = connectionNamed(headers.connection);
+    for (const name in headers) {
+      if (HOP_BY_HOP.has(name) || (named !== undefined && named.includes(name))) continue;
+      if (name === 'set-cookie' && isOwnCookie) {
+        const { kept, dropped } = withoutOwnCookies(headers['set-cookie']!, isOwnCookie);
+        if (dropped.length > 0) log?.warn({ cookies: dropped }, "dropped the upstream's Set-Cookie for the gateway's own cookies");
+        if (kept !== undefined) out['set-cookie'] = kept as string[];
+        continue;
+      }
+      out[name] = headers[name];
+    }
     const location = out.location;
     if (typeof location === 'string' && !ABSOLUTE_URL.test(location) && !location.startsWith('//')) {
       out.location = location.replace(this.rewritePrefix, this.prefix);
@@ -94,18 +130,6 @@ export class Upstream {
   close(): Promise<void> {
     return this.pool.close();
   }
-}
-
-/** A ".." segment, also percent-encoded or with backslashes, which an upstream might resolve. */
-function climbsOut(path: string): boolean {
-  if (!path.includes('.') && !path.includes('%')) return false;
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(path);
-  } catch {
-    return true;
-  }
-  return decoded.replaceAll('\\', '/').split('/').includes('..');
 }
 
 /** An upstream failure as the contract names it: 504 for timeouts, else 502. */

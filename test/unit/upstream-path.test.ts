@@ -1,5 +1,8 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
+import { routedPath } from '../../src/proxy/request-path.js';
+import { isOriginForm } from '../../src/proxy/request-target.js';
 import { Upstream } from '../../src/proxy/upstream.js';
 
 // Where a request goes upstream and what a Location header becomes: the rules of
@@ -40,6 +43,8 @@ describe('Upstream paths', () => {
   it('keeps dots that are not segments of their own', async () => {
     const u = upstream('/api', 'http://127.0.0.1:1');
     expect(u.path('/api/file.v2..json')).toBe('/file.v2..json');
+    expect(u.path('/api/.../..a/a..;x/.well-known')).toBe('/.../..a/a..;x/.well-known');
+    expect(u.path('/api/x?to=../../etc&y=%2e%2e')).toBe('/x?to=../../etc&y=%2e%2e');
     await u.close();
   });
 
@@ -50,4 +55,64 @@ describe('Upstream paths', () => {
     expect(u.responseHeaders({ location: 'https://elsewhere.example/orders/8' }).location).toBe('https://elsewhere.example/orders/8');
     await u.close();
   });
+});
+
+describe('Upstream paths are cut from the routed path, not the raw target', () => {
+  // routes /api (rewritePrefix "") and /api/orders (rewritePrefix /orders): routing sends
+  // /api/%6Frders/x to /api/orders, whose upstream must get /orders/x, not a cut of the raw text
+  const cases: Array<[string, string, string, string]> = [
+    // prefix, rewritePrefix, request URL, upstream path
+    ['/api/orders', '/orders', '/api/%6Frders/x', '/orders/x'],
+    ['/api/orders', '/orders', '/%61pi/%6f%72ders/7?page=%32', '/orders/7?page=%32'],
+    ['/api/orders', '/orders', '/api/%6Frders?code=%41&x=%2e%2e', '/orders?code=%41&x=%2e%2e'],
+    ['/api/orders', '', '/api/%6Frders/x', '/x'],
+    ['/api', '', '/api/%6Frders/x', '/orders/x'],
+    // characters routing kept encoded stay as sent; others are written with upper-case hex
+    ['/api', '', '/api/a%2Fb%3F%23%25', '/a%2Fb%3F%23%25'],
+    ['/api', '', '/api/%2525', '/%2525'],
+    ['/api', '', '/api/a%20b/caf%c3%a9/%7e%21', '/a%20b/caf%C3%A9/~!'],
+    ['/', '', '/%78/y?q=%20', '/x/y?q=%20'],
+  ];
+  it.each(cases)('prefix %s (rewritePrefix "%s"): %s goes to %s', async (prefix, rewrite, request, expected) => {
+    const u = upstream(prefix, 'http://127.0.0.1:1', rewrite);
+    expect(u.path(request)).toBe(expected);
+    await u.close();
+  });
+
+  it.each([
+    '/api/..;/admin', '/api/..;jsessionid=1/admin', '/api/%2e%2e;x/admin', '/api/..%3b/admin', '/api/.%2e/admin', '/api/%2E./admin',
+    '/api/%252e%252e/admin', '/api/%25252e%25252e/admin', '/api/..%5cadmin', '/api/x/..%2fadmin', '/api/x/%2e%2e%5c', '/api/..',
+    'http://other.host/api/x', '*', '/apix', '/api%2Fx',
+  ])('refuses %s (400)', async (request) => {
+    const u = upstream('/api', 'http://127.0.0.1:1');
+    expect(() => u.path(request)).toThrow(expect.objectContaining({ status: 400, code: 'invalid_request' }));
+    await u.close();
+  });
+
+  it('never cuts a sibling: a path that does not start with the prefix as routed is refused', async () => {
+    const u = upstream('/api/orders', 'http://127.0.0.1:1', '/orders');
+    for (const target of ['/api/ordersx', '/api/%6Frdersx/y', '/api/%2Forders/x']) expect(() => u.path(target)).toThrow(GatewayError);
+    await u.close();
+  });
+
+  it('routedPath decodes as find-my-way routes (generated paths)', () => {
+    const require = createRequire(import.meta.url);
+    const { safeDecodeURI } = require('find-my-way/lib/url-sanitizer.js') as { safeDecodeURI: (p: string) => { path: string } };
+    const parts = ['/', 'a', 'api', '.', '%2e', '%2E', '%2f', '%2F', '%25', '%2525', '%41', '%6F', '%6f', '%20', '%c3%a9', ';', '%3b', '~', '%7e', '!', '%21', '\\', '%5c', '%00', '%3F', '%23', '%40', '%2b', "'", '%27', '%5B'];
+    let seed = 7;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let run = 0; run < 5000; run++) {
+      let path = '/';
+      for (let k = random(8); k >= 0; k--) path += parts[random(parts.length)];
+      const expected = safeDecodeURI(path).path;
+      const routed = routedPath(path, path.length);
+      expect(safeDecodeURI(routed).path, path).toBe(expected);
+      expect(routedPath(routed, routed.length), path).toBe(routed); // stable
+    }
+  });
+});
+
+describe('isOriginForm', () => {
+  it.each(['/', '/api/x?y=1', '//double'])('accepts %s', (url) => expect(isOriginForm(url)).toBe(true));
+  it.each(['http://other.host/api/x', 'HTTPS://h/x', '*', 'api/x', '', '/a#frag', '/a?b#c'])('refuses %j', (url) => expect(isOriginForm(url)).toBe(false));
 });
