@@ -13,26 +13,36 @@ export interface WatchingUpstream {
   completed: number;
   /** requests whose connection closed before their body ended */
   brokenOff: number;
+  /** requests under a path prefix by what became of them so far */
+  count(pathPrefix: string, state: RequestState): number;
   /** sockets open right now */
   openSockets(): number;
   close(): Promise<void>;
 }
 
+export type RequestState = 'open' | 'completed' | 'brokenOff';
+
 export async function startWatchingUpstream(): Promise<WatchingUpstream> {
   const sockets = new Set<Socket>();
+  const requests: { url: string; state: RequestState }[] = [];
   const server: Server = createServer((req, res) => {
     upstream.begun++;
+    const record = { url: req.url ?? '', state: 'open' as RequestState };
+    requests.push(record);
     let ended = false;
     req.on('data', () => {});
     req.on('end', () => {
       ended = true;
+      record.state = 'completed';
       upstream.completed++;
       const body = JSON.stringify({ ok: true, method: req.method, url: req.url });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
     });
     req.on('close', () => {
-      if (!ended) upstream.brokenOff++;
+      if (ended) return;
+      record.state = 'brokenOff';
+      upstream.brokenOff++;
     });
   });
   // the slow requests under test must stay open here as long as the gateway lets them
@@ -49,6 +59,7 @@ export async function startWatchingUpstream(): Promise<WatchingUpstream> {
     begun: 0,
     completed: 0,
     brokenOff: 0,
+    count: (pathPrefix, state) => requests.filter((r) => r.url.startsWith(pathPrefix) && r.state === state).length,
     openSockets: () => sockets.size,
     close: () =>
       new Promise<void>((resolve) => {

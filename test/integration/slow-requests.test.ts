@@ -45,10 +45,10 @@ const portOf = (gw: TestGateway) => Number(new URL(gw.url).port);
 
 type Kind = 'chunked' | 'large' | 'small';
 
-/** A POST to /api/upload whose body arrives a byte every half second. */
-function slowUpload(gw: TestGateway, cookie: string, kind: Kind): SlowRequest {
+/** A POST to /api/<test>/<kind> whose body arrives a byte every half second. */
+function slowUpload(gw: TestGateway, cookie: string, test: string, kind: Kind): SlowRequest {
   const framing = kind === 'chunked' ? 'transfer-encoding: chunked' : `content-length: ${kind === 'large' ? 1_000_000 : 100}`;
-  const head = `POST /api/upload HTTP/1.1\r\nhost: 127.0.0.1\r\nx-csrf: 1\r\ncookie: ${cookie}\r\ncontent-type: application/octet-stream\r\n${framing}`;
+  const head = `POST /api/${test}/${kind} HTTP/1.1\r\nhost: 127.0.0.1\r\nx-csrf: 1\r\ncookie: ${cookie}\r\ncontent-type: application/octet-stream\r\n${framing}`;
   const request = slowRequest(portOf(gw), { head, body: kind === 'chunked' ? 'chunked' : 'raw' });
   open.push(request);
   return request;
@@ -75,15 +75,14 @@ const connectionsOf = (gw: TestGateway) =>
 
 describe('slow request bodies', () => {
   it('do not hold up other calls on the same route while they trickle in', async () => {
-    const before = upstream.begun;
     // more streamed uploads than the route's pool has connections (128), and small ones too
     const uploads = [
-      ...Array.from({ length: 100 }, () => slowUpload(patient, patientCookie, 'chunked')),
-      ...Array.from({ length: 50 }, () => slowUpload(patient, patientCookie, 'large')),
-      ...Array.from({ length: 30 }, () => slowUpload(patient, patientCookie, 'small')),
+      ...Array.from({ length: 100 }, () => slowUpload(patient, patientCookie, 'crowd', 'chunked')),
+      ...Array.from({ length: 50 }, () => slowUpload(patient, patientCookie, 'crowd', 'large')),
+      ...Array.from({ length: 30 }, () => slowUpload(patient, patientCookie, 'crowd', 'small')),
     ];
-    // every streamed upload the gateway can forward has reached the upstream
-    await until(() => upstream.begun - before >= 128, 'the streamed uploads to reach the upstream');
+    // as many streamed uploads as the route's pool has connections have reached the upstream
+    await until(() => upstream.count('/crowd/', 'open') >= 128, 'the streamed uploads to reach the upstream');
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     const headers = { 'x-csrf': '1', cookie: patientCookie };
@@ -98,15 +97,17 @@ describe('slow request bodies', () => {
     // answered while every slow upload was still open and unanswered
     expect(uploads.filter((u) => u.answered() || u.socket.destroyed)).toHaveLength(0);
     for (const upload of uploads) upload.abandon();
+    // the clients went away: every upstream call they held is broken off; the small bodies never left
+    await until(() => upstream.count('/crowd/', 'open') === 0, 'the abandoned uploads to be broken off upstream');
+    expect(upstream.count('/crowd/', 'brokenOff')).toBe(150);
   }, 60_000);
 
   it('end with 408 and a closed connection after server.requestTimeout, and the upstream call is broken off', async () => {
-    const before = { begun: upstream.begun, brokenOff: upstream.brokenOff, completed: upstream.completed };
     strict.logs.length = 0;
     const started = Date.now();
     const uploads = [
-      ...Array.from({ length: 140 }, () => slowUpload(strict, strictCookie, 'chunked')),
-      ...Array.from({ length: 10 }, () => slowUpload(strict, strictCookie, 'small')),
+      ...Array.from({ length: 140 }, () => slowUpload(strict, strictCookie, 'timeout', 'chunked')),
+      ...Array.from({ length: 10 }, () => slowUpload(strict, strictCookie, 'timeout', 'small')),
     ];
     const answers = await Promise.all(uploads.map((u) => u.closed));
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
@@ -116,9 +117,10 @@ describe('slow request bodies', () => {
       expect(JSON.parse(bodyOf(raw))).toEqual({ error: 'request_timeout' });
     }
     // the streamed ones reached the upstream and were broken off there; the small ones never left
-    await until(() => upstream.brokenOff - before.brokenOff >= 140, 'the upstream calls to be broken off');
-    expect(upstream.begun - before.begun).toBe(140);
-    expect(upstream.completed).toBe(before.completed);
+    await until(() => upstream.count('/timeout/chunked', 'brokenOff') === 140, 'the upstream calls to be broken off');
+    expect(upstream.count('/timeout/', 'open')).toBe(0);
+    expect(upstream.count('/timeout/', 'completed')).toBe(0);
+    expect(upstream.count('/timeout/small', 'brokenOff')).toBe(0);
 
     const res = await fetch(`${strict.url}/api/after`, { headers: { 'x-csrf': '1', cookie: strictCookie }, signal: AbortSignal.timeout(10_000) });
     expect(res.status).toBe(200);
@@ -136,11 +138,10 @@ describe('slow request bodies', () => {
   }, 30_000);
 
   it('break the upstream call off when the client goes away mid-body', async () => {
-    const before = { begun: upstream.begun, brokenOff: upstream.brokenOff };
-    const upload = slowUpload(patient, patientCookie, 'chunked');
-    await until(() => upstream.begun > before.begun, 'the upload to reach the upstream');
+    const upload = slowUpload(patient, patientCookie, 'gone', 'chunked');
+    await until(() => upstream.count('/gone/', 'open') === 1, 'the upload to reach the upstream');
     upload.abandon();
-    await until(() => upstream.brokenOff > before.brokenOff, 'the upstream call to be broken off');
+    await until(() => upstream.count('/gone/', 'brokenOff') === 1, 'the upstream call to be broken off');
   }, 30_000);
 });
 
