@@ -31,13 +31,11 @@ export const renderJson: ErrorRenderer = (reply, error) =>
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const gatewayError = toGatewayError(error);
-    if (request.raw.socket?.destroyed === true && gatewayError.code !== 'internal_error') {
-      // the client went away, or was cut off by server.requestTimeout (its 408 is already
-      // written): the upstream call broke off because of that, not of the upstream
-      request.log.debug({ code: gatewayError.code }, 'client connection closed before the answer');
-      return reply;
-    }
-    if (gatewayError.status >= 500) {
+    // the client went away, or was cut off by server.requestTimeout (its 408 is already
+    // written): an upstream call broke off because of that, not because of the upstream
+    const clientGone = request.raw.socket?.destroyed === true && gatewayError.code !== 'internal_error';
+    if (clientGone) request.log.debug({ code: gatewayError.code }, 'client connection closed before the answer');
+    else if (gatewayError.status >= 500) {
       // one line per failure: the expected ones (store, IdP, upstream away) as warnings, a
       // bug as an error with its stack
       const fields = { code: gatewayError.code, cause: describeError(gatewayError.cause ?? error) };
