@@ -8,6 +8,7 @@ import type { GatewayConfig } from './config/types.js';
 import type { GatewayContext } from './context.js';
 import { IdpClient } from './oidc/idp-client.js';
 import { LogoutTokenVerifier } from './oidc/logout-token.js';
+import { addGatewayAnswerHeaders } from './observability/answer-headers.js';
 import { installErrorHandler } from './observability/error-handler.js';
 import { healthRoutes } from './observability/health.js';
 import { installAccessLog, OneLinePerRequest } from './observability/access-log.js';
@@ -19,6 +20,7 @@ import { TraceExport } from './observability/tracing.js';
 import { refuseNonOriginTargets, renderFrameworkError } from './proxy/request-target.js';
 import { registerRoute } from './proxy/route.js';
 import { registerSoapRoute } from './proxy/soap-route.js';
+import { serverLimits } from './server-limits.js';
 import { SessionCipher } from './session/cipher.js';
 import { SessionCookies } from './session/cookies.js';
 import { SessionCache } from './session/session-cache.js';
@@ -65,7 +67,9 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     bodyLimit: 1024 * 1024,
     // a target the router refuses (e.g. a broken %-escape): {"error":"invalid_request"}
     frameworkErrors: renderFrameworkError,
+    ...serverLimits(config.server),
   });
+  app.server.maxConnections = config.server.maxConnections;
   const store = options.store ?? createStore(config.store, app.log);
   let ctx: GatewayContext | undefined;
   // runs once in-flight calls are done (or cut off): refreshes still running get a moment to
@@ -87,8 +91,12 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     refuseNonOriginTargets(app);
     installAccessLog(app, shared.metrics, { level: options.logLevel, stream: options.logStream });
     await app.register(cookie, { secret: config.session.secrets });
-    healthRoutes(app, shared);
-    authRoutes(app, shared);
+    // the gateway's own endpoints: nosniff and no-store on every answer (proxied ones untouched)
+    await app.register(async (own) => {
+      addGatewayAnswerHeaders(own);
+      healthRoutes(own, shared);
+      authRoutes(own, shared);
+    });
     for (const route of config.routes) await (route.soap ? registerSoapRoute(app, shared, route) : registerRoute(app, shared, route));
     await app.ready();
     return app;

@@ -36,11 +36,15 @@ const serverSection = section<ServerConfig>((r) => {
   const host = r.get('host', text, '127.0.0.1');
   const port = r.get('port', integer(0, 65535), 8080);
   const trust = r.get('trustProxy', trustProxy, false);
+  const limits = {
+    requestTimeoutMs: r.get('requestTimeout', positiveDuration, parseDuration('30s')),
+    maxConnections: r.get('maxConnections', integer(1), 10_000),
+  };
   if (r.has('publicUrl')) {
     const publicUrl = r.opt('publicUrl', origin);
-    return publicUrl === undefined ? undefined : { host, port, publicUrl, trustProxy: trust };
+    return publicUrl === undefined ? undefined : { host, port, publicUrl, trustProxy: trust, ...limits };
   }
-  if (port !== 0) return { host, port, publicUrl: `http://localhost:${port}`, trustProxy: trust };
+  if (port !== 0) return { host, port, publicUrl: `http://localhost:${port}`, trustProxy: trust, ...limits };
   r.report('is required when server.port is 0', 'publicUrl');
   return undefined;
 });

@@ -8,6 +8,10 @@ export interface ServerConfig {
   /** origin the browser uses, without a trailing slash */
   publicUrl: string;
   trustProxy: boolean | string | number;
+  /** the whole request (head and body) must arrive within this, else 408 and the connection closes */
+  requestTimeoutMs: number;
+  /** open client connections at most; further ones are refused */
+  maxConnections: number;
 }
 
 export interface SentinelConfig {

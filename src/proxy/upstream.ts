@@ -30,7 +30,16 @@ const WHOLE_BODY_BYTES = 16 * 1024;
 const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:/i;
 
 export class Upstream {
+  /** calls whose request is whole in hand (no body, or one held in memory) */
   private readonly pool: Pool;
+  /**
+   * calls whose body still streams in from the client, which sets their pace: a pool of
+   * their own without a connection cap, so slow clients never take `pool`'s connections
+   * from everyone else (bounded by server.maxConnections, ended by server.requestTimeout)
+   */
+  private streaming: Pool | undefined;
+  private readonly origin: string;
+  private readonly timeoutMs: number;
   /** the path prefix the gateway serves the route under ('' for '/') */
   private readonly prefix: string;
   private readonly rewritePrefix: string;
@@ -41,6 +50,8 @@ export class Upstream {
     let rewrite = route.rewritePrefix || url.pathname;
     if (!this.prefix.endsWith('/') && rewrite.endsWith('/')) rewrite = rewrite.slice(0, -1);
     this.rewritePrefix = rewrite;
+    this.origin = url.origin;
+    this.timeoutMs = route.timeoutMs;
     this.pool = new Pool(url.origin, {
       connections: 128,
       headersTimeout: route.timeoutMs,
@@ -75,7 +86,13 @@ export class Upstream {
   /** `headers` as forwardHeaders makes them (no hop-by-hop header) */
   request(method: string, path: string, headers: IncomingHttpHeaders, body: Buffer | Readable | undefined): Promise<UpstreamResponse> {
     if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
-    return this.pool.request({ method: method as 'GET', path, headers, body: body ?? null }) as Promise<UpstreamResponse>;
+    const pool = body === undefined || Buffer.isBuffer(body) ? this.pool : this.streamingPool();
+    return pool.request({ method: method as 'GET', path, headers, body: body ?? null }) as Promise<UpstreamResponse>;
+  }
+
+  private streamingPool(): Pool {
+    this.streaming ??= new Pool(this.origin, { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+    return this.streaming;
   }
 
   /**
@@ -127,8 +144,8 @@ export class Upstream {
     return out;
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async close(): Promise<void> {
+    await Promise.all([this.pool.close(), this.streaming?.close()]);
   }
 }
 

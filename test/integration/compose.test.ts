@@ -163,11 +163,28 @@ describe('docker-compose.yml', () => {
 
   it('balances over every gateway in the lb config, on the gateways\' port', () => {
     const lb = services.lb!;
-    const conf = volumesOf(lb).find((v) => v.target === '/etc/nginx/conf.d/default.conf')?.source;
+    // a template the nginx image renders into /etc/nginx/conf.d/default.conf
+    const conf = volumesOf(lb).find((v) => v.target === '/etc/nginx/templates/default.conf.template')?.source;
     expect(conf).toBe(resolve('config/nginx.conf'));
     const upstreams = [...readFileSync(conf!, 'utf8').matchAll(/^\s*server\s+([\w.-]+):(\d+)/gm)].map((m) => `${m[1]}:${m[2]}`);
     expect(upstreams.sort()).toEqual(gatewayNames.map((name) => `${name}:${config.server.port}`));
     expect(config.server.host).toBe('0.0.0.0');
+  });
+});
+
+describe("the lb's instance header (X-Gateway-Instance, internal addresses)", () => {
+  it('is off by default, and LB_INSTANCE_HEADER=on in .env turns it on', async () => {
+    expect(env('lb')).toMatchObject({ LB_INSTANCE_HEADER: 'off', NGINX_ENVSUBST_FILTER: 'LB_' });
+    const file = join(dir, 'instance-header.env');
+    writeFileSync(file, `${readFileSync('.env.example', 'utf8')}\nLB_INSTANCE_HEADER=on\n`);
+    const { stdout } = await compose(['--env-file', file, 'config']);
+    const lb = (parse(stdout) as { services: Record<string, Service> }).services.lb;
+    expect(lb?.environment?.LB_INSTANCE_HEADER).toBe('on');
+    // the template reads it, and sends the header only through the variable it sets
+    const conf = readFileSync('config/nginx.conf', 'utf8');
+    expect(conf).toMatch(/^map "\$\{LB_INSTANCE_HEADER\}" \$gateway_instance_header \{/m);
+    expect([...conf.matchAll(/^\s*add_header\s+X-Gateway-Instance\s+(\S+)/gm)].map((m) => m[1])).toEqual(['$gateway_instance_header']);
+    expect(conf).not.toMatch(/\$upstream_addr\s+always/);
   });
 });
 

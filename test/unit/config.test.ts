@@ -37,7 +37,9 @@ const paths = (text: string, env?: NodeJS.ProcessEnv): string[] => problemsOf(te
 describe('defaults', () => {
   it('fills every default of a minimal config', () => {
     const c = parseConfig(cfg(), { env: {} });
-    expect(c.server).toEqual({ host: '127.0.0.1', port: 8080, publicUrl: 'http://localhost:8080', trustProxy: false });
+    expect(c.server).toEqual({
+      host: '127.0.0.1', port: 8080, publicUrl: 'http://localhost:8080', trustProxy: false, requestTimeoutMs: 30_000, maxConnections: 10_000,
+    });
     expect(c.store).toMatchObject({ url: 'memory', keyPrefix: 'bff:' });
     expect(c.session).toMatchObject({ cookieName: '__Host-bff', secrets: [SECRET], idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 12 * 3_600_000, sameSite: 'strict' });
     expect(c.session.encryptionKeys.map((k) => k.length)).toEqual([32]);
@@ -172,6 +174,12 @@ describe('problems', () => {
   it('requires publicUrl when port is 0', () => {
     expect(paths(cfg({ server: { port: 0 } }))).toEqual(['server.publicUrl']);
     expect(parseConfig(cfg({ server: { port: 0, publicUrl: 'http://localhost:1234' } }), { env: {} }).server.port).toBe(0);
+  });
+
+  it('refuses a zero server.requestTimeout and server.maxConnections, and reads others', () => {
+    expect(paths(cfg({ server: { requestTimeout: '0s', maxConnections: 0 } })).sort()).toEqual(['server.maxConnections', 'server.requestTimeout']);
+    expect(parseConfig(cfg({ server: { requestTimeout: '5m', maxConnections: 50 } }), { env: {} }).server)
+      .toMatchObject({ requestTimeoutMs: 300_000, maxConnections: 50 });
   });
 
   it('turns YAML syntax errors into problems with the line number', () => {
