@@ -204,10 +204,10 @@ describe('the programs the containers run', () => {
     expect(scripts).toContain('dist/src/healthcheck.js');
     for (const script of new Set(scripts)) expect(existsSync(script), `${script} is not built`).toBe(true);
 
-    const usage = await run(process.execPath, ['dist/src/demo/serve.js'], { timeout: 10_000 }).then(
+    const usage = await run(process.execPath, ['dist/demo/src/serve.js'], { timeout: 10_000 }).then(
       () => '', (e: { stderr: string }) => e.stderr);
     const known = /<([\w|-]+)>/.exec(usage)?.[1]?.split('|') ?? [];
-    const parts = Object.values(services).flatMap((s) => (s.command?.[1] === 'dist/src/demo/serve.js' ? [s.command[2]!] : []));
+    const parts = Object.values(services).flatMap((s) => (s.command?.[1] === 'dist/demo/src/serve.js' ? [s.command[2]!] : []));
     expect(parts.sort()).toEqual(['idp', 'rest-api', 'soap', 'web']);
     for (const part of parts) expect(known).toContain(part);
   });
