@@ -6,7 +6,7 @@ import pino from 'pino';
 import { stringify } from 'yaml';
 import { parseConfig } from '../src/config/load.js';
 import type { GatewayConfig } from '../src/config/types.js';
-import { startDemoIdp, type DemoIdp } from '../src/demo/idp.js';
+import { startDemoIdp, type DemoIdp } from '../demo/src/idp.js';
 import { SessionCipher } from '../src/session/cipher.js';
 import { Sessions } from '../src/session/sessions.js';
 import { createStore } from '../src/store/create.js';

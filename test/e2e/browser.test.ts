@@ -4,9 +4,9 @@ import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoRestApi, type DemoRestApi } from '../../src/demo/rest-api.js';
-import { startDemoSoapService, type DemoSoapService } from '../../src/demo/soap-service.js';
-import { startDemoWeb, type DemoWeb } from '../../src/demo/web.js';
+import { startDemoRestApi, type DemoRestApi } from '../../demo/src/rest-api.js';
+import { startDemoSoapService, type DemoSoapService } from '../../demo/src/soap-service.js';
+import { startDemoWeb, type DemoWeb } from '../../demo/src/web.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
@@ -16,7 +16,7 @@ import { peekSession } from '../helpers/session-peek.js';
 // logging in through the demo identity provider's form. Access tokens live 3 s (refreshBefore 1 s), so one wait past
 // a token's lifetime makes the next API call refresh; the page does not notice.
 
-const SPA_DIR = resolve('dist/src/demo/spa');
+const SPA_DIR = resolve('dist/demo/src/spa');
 const ARTIFACTS = resolve('test/e2e/artifacts');
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [

@@ -8,7 +8,7 @@
 // Tests that know their ports in advance (freePort()) can pass them to
 // startTestIdp() instead. Without any, the client gets the demo's default
 // redirect URI, http://localhost:8080/auth/callback.
-import { startDemoIdp, type ClientMetadata, type DemoIdp, type DemoUser } from '../../src/demo/idp.js';
+import { startDemoIdp, type ClientMetadata, type DemoIdp, type DemoUser } from '../../demo/src/idp.js';
 
 export const BFF_CLIENT_ID = 'bff';
 export const BFF_CLIENT_SECRET = 'bff-secret-bff-secret-bff-secret';

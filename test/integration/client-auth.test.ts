@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientMetadata } from '../../src/demo/idp.js';
+import type { ClientMetadata } from '../../demo/src/idp.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
 import { loginThroughGateway } from '../helpers/login.js';

@@ -19,7 +19,7 @@ const COMPOSE = '/usr/bin/docker-compose';
 interface Service {
   image?: string;
   profiles?: string[];
-  build?: unknown;
+  build?: string | { context?: string; target?: string };
   command?: string[];
   environment?: Record<string, string>;
   ports?: (string | Port)[];
@@ -222,35 +222,69 @@ describe('config/docker.yaml in the compose network', () => {
   });
 });
 
+/** The Dockerfile's stages by name (`FROM … AS name`), each its text up to the next FROM. */
+function dockerStages(): Map<string, string> {
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+  return new Map(dockerfile.split(/^FROM\s/m).slice(1).map((stage) => [/^\S+\s+AS\s+(\S+)/i.exec(stage)?.[1] ?? '', stage]));
+}
+
+/** What a stage runs: its CMD and its HEALTHCHECK's (on the continuation line). */
+function stageCommands(stage: string): string[][] {
+  return [...stage.matchAll(/^\s*CMD\s+(\[.*\])\s*$/gm)].map((m) => JSON.parse(m[1]!) as string[]);
+}
+
+const targetOf = (s: Service) => (typeof s.build === 'object' ? s.build.target : undefined);
+
 describe('the programs the containers run', () => {
   it('exist in the build output, and the demo parts are ones serve.js knows', async () => {
-    const dockerfile = readFileSync('Dockerfile', 'utf8');
-    const cmd = JSON.parse(/^CMD\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
-    const healthcheck = JSON.parse(/^\s*CMD\s+(\[.*\])\s*$/m.exec(dockerfile.split('HEALTHCHECK')[1] ?? '')?.[1] ?? '[]') as string[];
-    const scripts = [cmd, healthcheck, ...Object.values(services).flatMap((s) => [s.command, s.healthcheck?.test])].flatMap(nodeScripts);
+    const stages = dockerStages();
+    const imageScripts = [...stages.values()].flatMap((stage) => stageCommands(stage).flatMap(nodeScripts));
+    const scripts = [...imageScripts, ...Object.values(services).flatMap((s) => [s.command, s.healthcheck?.test]).flatMap(nodeScripts)];
     expect(scripts).toContain('dist/src/cli.js');
     expect(scripts).toContain('dist/src/healthcheck.js');
+    expect(scripts).toContain('dist/demo/src/serve.js');
     for (const script of new Set(scripts)) expect(existsSync(script), `${script} is not built`).toBe(true);
 
-    const usage = await run(process.execPath, ['dist/src/demo/serve.js'], { timeout: 10_000 }).then(
+    const usage = await run(process.execPath, ['dist/demo/src/serve.js'], { timeout: 10_000 }).then(
       () => '', (e: { stderr: string }) => e.stderr);
     const known = /<([\w|-]+)>/.exec(usage)?.[1]?.split('|') ?? [];
-    const parts = Object.values(services).flatMap((s) => (s.command?.[1] === 'dist/src/demo/serve.js' ? [s.command[2]!] : []));
+    const parts = Object.values(services).flatMap((s) => (s.command?.[1] === 'dist/demo/src/serve.js' ? [s.command[2]!] : []));
     expect(parts.sort()).toEqual(['idp', 'rest-api', 'soap', 'web']);
     for (const part of parts) expect(known).toContain(part);
   });
 
   it('come from a multi-stage Dockerfile: production dependencies only, a non-root user, a /healthz check', () => {
-    const dockerfile = readFileSync('Dockerfile', 'utf8');
-    const stages = dockerfile.split(/^FROM\s/m).slice(1);
-    expect(stages.length).toBeGreaterThanOrEqual(2);
-    const runtime = stages.at(-1)!;
-    expect(runtime).toMatch(/npm ci --omit=dev --ignore-scripts/);
-    expect(runtime).toMatch(/COPY --from=\w+ \/app\/dist/);
+    const stages = dockerStages();
+    expect([...stages.keys()]).toEqual(expect.arrayContaining(['build', 'demo', 'runtime']));
+    // the last stage is what a plain `docker build .` makes: the gateway
+    expect([...stages.keys()].at(-1)).toBe('runtime');
+    const runtime = stages.get('runtime')!;
+    expect(runtime).toMatch(/npm ci --omit=dev --workspaces=false --ignore-scripts/);
+    expect(runtime).toMatch(/COPY --from=\w+ \/app\/dist\/src /);
     expect(runtime).toMatch(/^USER (?!root\b|0\b)\S+/m);
     expect(runtime).toMatch(/^HEALTHCHECK\b/m);
+    expect(stages.get('demo')).toMatch(/^USER (?!root\b|0\b)\S+/m);
     expect(readFileSync('src/healthcheck.ts', 'utf8')).toContain('/healthz');
     const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim());
     for (const entry of ['.env', 'node_modules', 'dist', '.git']) expect(ignored).toContain(entry);
+  });
+
+  it('keep the demo out of the gateway image: no demo file, no demo workspace, gateway scripts only', () => {
+    const runtime = dockerStages().get('runtime')!;
+    // without demo/package.json, npm ci --workspaces=false installs the root's dependencies only
+    expect(runtime).not.toMatch(/^(COPY|ADD)\b.*\bdemo\b/im);
+    expect(runtime).not.toMatch(/^(COPY|ADD)\s+config\/?\s/m);
+    for (const [name, s] of Object.entries(services)) {
+      if (!s.build) continue;
+      const scripts = [s.command, s.healthcheck?.test].flatMap(nodeScripts);
+      if (isGateway(s)) {
+        expect(targetOf(s), `${name} builds the gateway image`).toBe('runtime');
+        for (const script of scripts) expect(script, `${name} runs what the runtime image holds`).toMatch(/^dist\/src\//);
+      } else {
+        expect(targetOf(s), `${name} builds the demo image`).toBe('demo');
+      }
+    }
+    expect(new Set(Object.values(services).filter((s) => s.build).map((s) => `${targetOf(s)} ${s.image}`))).toEqual(
+      new Set(['runtime bff-gateway:local', 'demo bff-gateway-demo:local']));
   });
 });

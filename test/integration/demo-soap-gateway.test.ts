@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoSoapService, type DemoSoapService } from '../../src/demo/soap-service.js';
+import { startDemoSoapService, type DemoSoapService } from '../../demo/src/soap-service.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, SERVICE_USER, startTestIdp, type TestIdp } from '../helpers/idp.js';
 import { loginThroughGateway } from '../helpers/login.js';

@@ -1,6 +1,6 @@
 import { SaxesParser } from 'saxes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoSoapService, type DemoSoapService } from '../../src/demo/soap-service.js';
+import { startDemoSoapService, type DemoSoapService } from '../../demo/src/soap-service.js';
 import { ALICE, SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, startTestIdp, type TestIdp } from '../helpers/idp.js';
 
 // The demo SOAP service on its own (no gateway): SOAP 1.1 and 1.2, the token in the Body

@@ -8,7 +8,7 @@ import { loginThroughGateway } from '../helpers/login.js';
 // `npm start` as a user runs it (on free ports instead of 8080/9000): the page, a login
 // through the demo IdP's form, a call to the demo API, a logout.
 
-const MAIN = resolve('dist/src/demo/main.js');
+const MAIN = resolve('dist/demo/src/main.js');
 let demo: ChildProcess;
 let gateway: string;
 let output = '';

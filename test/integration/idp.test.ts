@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
-import { startDemoRestApi, type DemoRestApi } from '../../src/demo/rest-api.js';
+import { startDemoRestApi, type DemoRestApi } from '../../demo/src/rest-api.js';
 import { BFF_CLIENT_ID, BFF_CLIENT_SECRET, startTestIdp, type TestIdp } from '../helpers/idp.js';
 import { CookieJar, loginThroughGateway, logoutAtIdp } from '../helpers/login.js';
 

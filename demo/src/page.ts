@@ -1,5 +1,5 @@
-// The demo SPA's HTML shell. The behaviour is src/demo/spa/app.ts (compiled by tsc to
-// dist/src/demo/spa/app.js and served by web.ts as /spa/app.js). The page talks only to
+// The demo SPA's HTML shell. The behaviour is demo/src/spa/app.ts (compiled by tsc to
+// dist/demo/src/spa/app.js and served by web.ts as /spa/app.js). The page talks only to
 // the gateway (same origin), sends the x-csrf header, and never sees a token.
 
 export interface DemoPageOptions {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { buildApp } from '../app.js';
-import { loadConfigFile } from '../config/load.js';
+import { buildApp } from '../../src/app.js';
+import { loadConfigFile } from '../../src/config/load.js';
 import { DEMO_USER, demoGatewayClient } from './demo-realm.js';
 import { startDemoIdp } from './idp.js';
 import { startDemoRestApi } from './rest-api.js';

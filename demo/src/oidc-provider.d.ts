@@ -1,5 +1,5 @@
 // Minimal type declarations for oidc-provider 9 (the package ships no types and
-// @types/oidc-provider does not cover v9). Only what src/demo uses is declared.
+// @types/oidc-provider does not cover v9). Only what the demo uses is declared.
 declare module 'oidc-provider' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// One part of the demo, on its own: `node dist/src/demo/serve.js <idp|rest-api|soap|web>`.
+// One part of the demo, on its own: `node dist/demo/src/serve.js <idp|rest-api|soap|web>`.
 // docker-compose.yml runs each part in its own container; `npm start` (main.ts) runs them
 // all in one process instead. Settings come from the environment:
 //
