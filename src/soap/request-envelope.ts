@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { SoapConfig } from '../config/types.js';
 import { errors } from '../errors.js';
 import { checkSoapBody, prepareSoapBody } from './prepare.js';
-import { readBody } from '../proxy/read-body.js';
+import { readBody } from '../http/read-body.js';
 import { rememberSoapVersion } from './request-version.js';
 import { soapVersionOf } from './version.js';
 
