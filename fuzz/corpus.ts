@@ -26,11 +26,12 @@ export function readCorpus(target: string): CorpusEntry[] {
     .map((file) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as CorpusEntry);
 }
 
-/** Saves an entry under the hash of its input; returns the file name. */
+/** Saves an entry under the hash of its input, unless it is there already; returns the file name. */
 export function saveToCorpus(entry: CorpusEntry): string {
   const dir = join(CORPUS_DIR, entry.target);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${createHash('sha256').update(entry.input).digest('hex').slice(0, 16)}.json`);
-  writeFileSync(file, `${JSON.stringify(entry, null, 2)}\n`);
+  // an input already there (a seed, an earlier find) keeps its note
+  if (!existsSync(file)) writeFileSync(file, `${JSON.stringify(entry, null, 2)}\n`);
   return file;
 }
