@@ -59,6 +59,8 @@ export const errors = {
   payloadTooLarge: () => new GatewayError('payload_too_large', 413),
   /** a SOAP route's POST body that is not a well-formed SOAP envelope (or holds a DOCTYPE) */
   invalidSoapEnvelope: (description: string) => new GatewayError('invalid_soap_envelope', 400, { description }),
+  /** a SOAP operation that is not in the route's `soap.operations` (or an empty Body there) */
+  soapOperationNotAllowed: (description: string) => new GatewayError('soap_operation_not_allowed', 400, { description }),
   methodNotAllowed: (allow: string) => new GatewayError('method_not_allowed', 405, { headers: { allow } }),
   /** the request body did not arrive within the route's timeout */
   requestTimeout: () => new GatewayError('request_timeout', 408),

@@ -61,7 +61,9 @@ const soap = section<SoapConfig>((r) => {
   const inject = r.req('inject', oneOf('wsse', 'header', 'body'));
   const element = r.get('element', elementName, 'token');
   const maxBytes = r.get('maxBytes', size, parseSize('1mb'));
-  return inject === undefined ? undefined : { version, inject, element, maxBytes };
+  const operations = r.opt('operations', listOf(elementName, { nonEmpty: true }));
+  if (inject === undefined) return undefined;
+  return operations === undefined ? { version, inject, element, maxBytes } : { version, inject, element, maxBytes, operations };
 });
 
 function route(sourceNames: string[], prefixes: Map<string, string>): Parse<RouteConfig> {

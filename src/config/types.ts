@@ -82,6 +82,8 @@ export interface SoapConfig {
   /** "{namespace-uri}local" or a local name */
   element: string;
   maxBytes: number;
+  /** the operations (first child of Body) that may pass: local names or "{uri}local"; undefined: any */
+  operations?: string[];
 }
 
 export interface RouteConfig {

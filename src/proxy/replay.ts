@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
-import { readBody } from './read-body.js';
+import { readBody } from '../http/read-body.js';
 
 // What an upstream-401 retry needs: to recognise the challenge, and a body it can send
 // twice. Bodies stream by default; only small ones with a known length are held in memory.

@@ -2,10 +2,11 @@ import type { FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import type { SoapConfig } from '../config/types.js';
 import { errors } from '../errors.js';
+import { soapActionsOf } from './operations.js';
 import { checkSoapBody, prepareSoapBody } from './prepare.js';
-import { readBody } from '../proxy/read-body.js';
+import { readBody } from '../http/read-body.js';
 import { rememberSoapVersion } from './request-version.js';
-import { soapVersionOf } from './version.js';
+import { soapVersionOf, type SoapVersion } from './version.js';
 
 // A SOAP route's request body: read (bounded), then checked and given the token, with the
 // request's SOAP version remembered for the Fault should anything fail.
@@ -31,16 +32,21 @@ export function envelopeForUpstream(
   token: string | undefined,
 ): Buffer {
   const contentType = request.headers['content-type'];
+  let parsed = false;
+  const seen = (version: SoapVersion) => {
+    parsed = true;
+    rememberSoapVersion(request, version);
+  };
+  const facts = { seen, actions: soap.operations === undefined ? [] : soapActionsOf(request.headers) };
   try {
     if (!sendsToken) {
-      rememberSoapVersion(request, checkSoapBody(raw, contentType, soap));
+      checkSoapBody(raw, contentType, soap, facts);
       return raw;
     }
-    const prepared = prepareSoapBody(raw, contentType, soap, token);
-    rememberSoapVersion(request, prepared.version);
-    return prepared.body;
+    return prepareSoapBody(raw, contentType, soap, token, facts).body;
   } catch (error) {
-    rememberSoapVersion(request, soapVersionOf(contentType, raw));
+    // an envelope refused after parsing (soap.operations) has its own version for the Fault
+    if (!parsed) rememberSoapVersion(request, soapVersionOf(contentType, raw));
     throw error;
   }
 }

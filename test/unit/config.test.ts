@@ -71,6 +71,15 @@ describe('defaults', () => {
     const c = parseConfig(withRoute({ soap: { inject: 'wsse', version: 1.2 } }), { env: {} });
     expect(c.routes[0]?.soap).toEqual({ version: '1.2', inject: 'wsse', element: 'token', maxBytes: 1024 * 1024 });
   });
+
+  it('reads soap.operations as local names or "{uri}local", refusing an empty list and other names', () => {
+    const c = parseConfig(withRoute({ soap: { inject: 'body', operations: ['GetSecret', '{urn:ss}GetSecretsByFolder'] } }), { env: {} });
+    expect(c.routes[0]?.soap?.operations).toEqual(['GetSecret', '{urn:ss}GetSecretsByFolder']);
+    const bad = (operations: unknown) => problemsOf(cfg({ routes: [{ prefix: '/a', upstream: 'http://u', soap: { inject: 'body', operations } }] })).map((p) => p.path);
+    expect(bad([])).toEqual(['routes[0].soap.operations']);
+    expect(bad('GetSecret')).toEqual(['routes[0].soap.operations']);
+    expect(bad(['GetSecret', 'ss:Bad'])).toEqual(['routes[0].soap.operations[1]']);
+  });
 });
 
 describe('interpolation', () => {

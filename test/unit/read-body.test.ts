@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
-import { readBody } from '../../src/proxy/read-body.js';
+import { readBody } from '../../src/http/read-body.js';
 
 const failure = async (promise: Promise<unknown>): Promise<GatewayError> => {
   const error = await promise.then(() => undefined, (e: unknown) => e);
