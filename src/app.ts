@@ -10,6 +10,7 @@ import { IdpClient } from './oidc/idp-client.js';
 import { LogoutTokenVerifier } from './oidc/logout-token.js';
 import { installErrorHandler } from './observability/error-handler.js';
 import { healthRoutes } from './observability/health.js';
+import { buildManagementApp } from './management/management-app.js';
 import { installAccessLog, OneLinePerRequest } from './observability/access-log.js';
 import { lazyChildLogger } from './observability/lazy-child-logger.js';
 import { loggerOptions } from './observability/logger.js';
@@ -62,9 +63,11 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
   });
   const store = options.store ?? createStore(config.store, app.log);
   let ctx: GatewayContext | undefined;
+  app.decorate('management', null);
   // runs once in-flight calls are done (or cut off): refreshes still running get a moment to
   // write their tokens and release their locks, then the store closes
   app.addHook('onClose', async () => {
+    await app.management?.close();
     await ctx?.refreshLock.drain(SHUTDOWN_REFRESH_WAIT_MS);
     await ctx?.serviceTokens.close?.();
     await ctx?.sessionCache.close();
@@ -78,7 +81,10 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     installErrorHandler(app);
     installAccessLog(app, shared.metrics, { level: options.logLevel, stream: options.logStream });
     await app.register(cookie, { secret: config.session.secrets });
-    healthRoutes(app, shared);
+    // with a management listener, /metrics (and /admin/*) are served there only
+    const managed = config.server.management !== undefined;
+    healthRoutes(app, shared, { metrics: !managed });
+    if (managed) app.management = await buildManagementApp(shared, app.log, () => {});
     authRoutes(app, shared);
     for (const route of config.routes) await (route.soap ? registerSoapRoute(app, shared, route) : registerRoute(app, shared, route));
     await app.ready();

@@ -8,6 +8,10 @@ export interface ServerConfig {
   /** origin the browser uses, without a trailing slash */
   publicUrl: string;
   trustProxy: boolean | string | number;
+  /** the operators' listener: /metrics and /admin/* are served there, not on the public one */
+  management?: { host: string; port: number };
+  /** the Bearer token of /admin/*; without it /admin/* is off */
+  adminToken?: string;
 }
 
 export interface SentinelConfig {
@@ -39,6 +43,8 @@ export interface SessionConfig {
   idleTimeoutMs: number;
   absoluteTimeoutMs: number;
   sameSite: 'strict' | 'lax';
+  /** a user's live sessions at most; a new login ends the oldest (0: no cap) */
+  maxPerUser: number;
 }
 
 export type TokenEndpointAuthMethod =
