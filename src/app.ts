@@ -21,6 +21,7 @@ import { SessionCipher } from './session/cipher.js';
 import { SessionCookies } from './session/cookies.js';
 import { SessionCache } from './session/session-cache.js';
 import { Sessions } from './session/sessions.js';
+import { UserSessions } from './session/user-sessions.js';
 import { createStore } from './store/create.js';
 import type { SessionStore } from './store/store.js';
 import { RefreshLock } from './tokens/refresh-lock.js';
@@ -77,7 +78,8 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     await store.ping().catch((err: unknown) => {
       app.log.warn({ err: String(err) }, 'the session store does not answer yet; calls get 503 until it does');
     });
-    const shared = (ctx = await context(config, store, options));
+    const base = await context(config, store, options);
+    const shared: GatewayContext = (ctx = { ...base, userSessions: userSessionsOf(base, app) });
     installErrorHandler(app);
     installAccessLog(app, shared.metrics, { level: options.logLevel, stream: options.logStream });
     await app.register(cookie, { secret: config.session.secrets });
@@ -95,7 +97,15 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
   }
 }
 
-async function context(config: GatewayConfig, store: SessionStore, options: AppOptions): Promise<GatewayContext> {
+function userSessionsOf(ctx: Omit<GatewayContext, 'userSessions'>, app: FastifyInstance): UserSessions {
+  const { config, store, sessions, idp } = ctx;
+  const users = new UserSessions(store, sessions, new SessionCipher(config.session.encryptionKeys), config.session.encryptionKeys[0]!, config.session,
+    (refreshToken) => idp.revoke(refreshToken, 'refresh_token'), (fields, message) => app.log.warn(fields, message));
+  sessions.registry = users;
+  return users;
+}
+
+async function context(config: GatewayConfig, store: SessionStore, options: AppOptions): Promise<Omit<GatewayContext, 'userSessions'>> {
   const idp = await IdpClient.discover(config.oidc, config.server.publicUrl);
   const cipher = new SessionCipher(config.session.encryptionKeys);
   const sessionCache = new SessionCache(store, SESSION_CACHE_MS, SESSION_CACHE_ENTRIES);

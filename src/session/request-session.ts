@@ -6,7 +6,10 @@ import type { LoadedSession } from './session.js';
 /** The live session of a request, or null when it has none. */
 export async function requestSession(ctx: GatewayContext, request: FastifyRequest): Promise<LoadedSession | null> {
   const sessionId = ctx.cookies.sessionId(request);
-  return sessionId ? ctx.sessions.load(sessionId) : null;
+  const session = sessionId ? await ctx.sessions.load(sessionId) : null;
+  // lastSeenAt and the user agent for the user's session list: at most a write a minute
+  if (session) ctx.userSessions?.seen(session, request.headers['user-agent']);
+  return session;
 }
 
 export function requireCsrfHeader(request: FastifyRequest): void {
