@@ -11,6 +11,7 @@ import { LogoutTokenVerifier } from './oidc/logout-token.js';
 import { installErrorHandler } from './observability/error-handler.js';
 import { healthRoutes } from './observability/health.js';
 import { buildManagementApp } from './management/management-app.js';
+import { adminRoutes } from './admin/admin-routes.js';
 import { installAccessLog, OneLinePerRequest } from './observability/access-log.js';
 import { lazyChildLogger } from './observability/lazy-child-logger.js';
 import { loggerOptions } from './observability/logger.js';
@@ -86,7 +87,8 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     // with a management listener, /metrics (and /admin/*) are served there only
     const managed = config.server.management !== undefined;
     healthRoutes(app, shared, { metrics: !managed });
-    if (managed) app.management = await buildManagementApp(shared, app.log, () => {});
+    if (managed) app.management = await buildManagementApp(shared, app.log, (management) => adminRoutes(management, shared));
+    else await adminRoutes(app, shared);
     authRoutes(app, shared);
     for (const route of config.routes) await (route.soap ? registerSoapRoute(app, shared, route) : registerRoute(app, shared, route));
     await app.ready();
