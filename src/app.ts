@@ -11,6 +11,8 @@ import { LogoutTokenVerifier } from './oidc/logout-token.js';
 import { addGatewayAnswerHeaders } from './observability/answer-headers.js';
 import { installErrorHandler } from './observability/error-handler.js';
 import { healthRoutes } from './observability/health.js';
+import { buildManagementApp } from './management/management-app.js';
+import { adminRoutes } from './admin/admin-routes.js';
 import { installAccessLog, OneLinePerRequest } from './observability/access-log.js';
 import { lazyChildLogger } from './observability/lazy-child-logger.js';
 import { loggerOptions } from './observability/logger.js';
@@ -25,6 +27,7 @@ import { SessionCipher } from './session/cipher.js';
 import { SessionCookies } from './session/cookies.js';
 import { SessionCache } from './session/session-cache.js';
 import { Sessions } from './session/sessions.js';
+import { UserSessions } from './session/user-sessions.js';
 import { createStore } from './store/create.js';
 import type { SessionStore } from './store/store.js';
 import { RefreshLock } from './tokens/refresh-lock.js';
@@ -72,9 +75,11 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
   app.server.maxConnections = config.server.maxConnections;
   const store = options.store ?? createStore(config.store, app.log);
   let ctx: GatewayContext | undefined;
+  app.decorate('management', null);
   // runs once in-flight calls are done (or cut off): refreshes still running get a moment to
   // write their tokens and release their locks, then the store closes
   app.addHook('onClose', async () => {
+    await app.management?.close();
     await ctx?.refreshLock.drain(SHUTDOWN_REFRESH_WAIT_MS);
     await ctx?.serviceTokens.close?.();
     await ctx?.sessionCache.close();
@@ -85,16 +90,21 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     await store.ping().catch((err: unknown) => {
       app.log.warn({ err: String(err) }, 'the session store does not answer yet; calls get 503 until it does');
     });
-    const shared = (ctx = await context(config, store, options));
+    const base = await context(config, store, options);
+    const shared: GatewayContext = (ctx = { ...base, userSessions: userSessionsOf(base, app) });
     installErrorHandler(app);
     installRequestTracing(app);
     refuseNonOriginTargets(app);
     installAccessLog(app, shared.metrics, { level: options.logLevel, stream: options.logStream });
     await app.register(cookie, { secret: config.session.secrets });
+    // with a management listener, /metrics (and /admin/*) are served there only
+    const managed = config.server.management !== undefined;
+    if (managed) app.management = await buildManagementApp(shared, app.log, (management) => adminRoutes(management, shared));
     // the gateway's own endpoints: nosniff and no-store on every answer (proxied ones untouched)
     await app.register(async (own) => {
       addGatewayAnswerHeaders(own);
-      healthRoutes(own, shared);
+      healthRoutes(own, shared, { metrics: !managed });
+      if (!managed) await adminRoutes(own, shared);
       authRoutes(own, shared);
     });
     for (const route of config.routes) await (route.soap ? registerSoapRoute(app, shared, route) : registerRoute(app, shared, route));
@@ -106,7 +116,15 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
   }
 }
 
-async function context(config: GatewayConfig, store: SessionStore, options: AppOptions): Promise<GatewayContext> {
+function userSessionsOf(ctx: Omit<GatewayContext, 'userSessions'>, app: FastifyInstance): UserSessions {
+  const { config, store, sessions, idp } = ctx;
+  const users = new UserSessions(store, sessions, new SessionCipher(config.session.encryptionKeys), config.session.encryptionKeys[0]!, config.session,
+    (refreshToken) => idp.revoke(refreshToken, 'refresh_token'), (fields, message) => app.log.warn(fields, message));
+  sessions.registry = users;
+  return users;
+}
+
+async function context(config: GatewayConfig, store: SessionStore, options: AppOptions): Promise<Omit<GatewayContext, 'userSessions'>> {
   const idp = await IdpClient.discover(config.oidc, config.server.publicUrl);
   const cipher = new SessionCipher(config.session.encryptionKeys);
   const sessionCache = new SessionCache(store, SESSION_CACHE_MS, SESSION_CACHE_ENTRIES);

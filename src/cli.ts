@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { listenGateway } from './management/listen.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
 
@@ -33,16 +34,21 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function run(config: GatewayConfig): Promise<number> {
-  let app: FastifyInstance;
+  let app: FastifyInstance | undefined;
+  let ports: { port: number; managementPort?: number };
   try {
     app = await buildApp(config, process.env.LOG_LEVEL ? { logLevel: process.env.LOG_LEVEL } : {});
-    await app.listen({ host: config.server.host, port: config.server.port });
+    ports = await listenGateway(app, config);
   } catch (e) {
+    await app?.close().catch(() => {});
     process.stderr.write(`bff-gateway failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const { port, managementPort } = ports;
+  const { management } = config.server;
+  if (management && managementPort !== undefined) {
+    app.log.info({ managementPort }, `management listener (/metrics, /admin) on ${management.host}:${managementPort}`);
+  }
   app.log.info({ port, publicUrl: config.server.publicUrl }, `bff-gateway listening on ${config.server.host}:${port}`);
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
@@ -50,6 +56,7 @@ async function run(config: GatewayConfig): Promise<number> {
       const force = setTimeout(() => {
         app.log.warn('drain timed out; closing remaining connections');
         app.server.closeAllConnections();
+        app.management?.server.closeAllConnections();
       }, DRAIN_TIMEOUT_MS);
       force.unref();
       app.close().then(

@@ -6,6 +6,7 @@ import type { GatewayMetrics } from './observability/metrics.js';
 import type { SessionCookies } from './session/cookies.js';
 import type { SessionCache } from './session/session-cache.js';
 import type { Sessions } from './session/sessions.js';
+import type { UserSessions } from './session/user-sessions.js';
 import type { SessionStore } from './store/store.js';
 import type { RefreshLock } from './tokens/refresh-lock.js';
 import type { SessionTokens } from './tokens/session-tokens.js';
@@ -23,6 +24,8 @@ export interface GatewayContext {
   store: SessionStore;
   sessions: Sessions;
   sessionCache: SessionCache;
+  /** a user's sessions: listing, ending, the cap per user, the counts */
+  userSessions: UserSessions;
   cookies: SessionCookies;
   idp: IdpClient;
   logoutTokens: LogoutTokenVerifier;

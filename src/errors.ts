@@ -38,10 +38,17 @@ type Opts = { description?: string; cause?: unknown };
 /** How long a client should wait before retrying after the token service failed. */
 const TOKEN_SERVICE_RETRY_AFTER_SECONDS = 5;
 
+/**
+ * On every 401 of the gateway's session (JSON or SOAP Fault): tells an SPA it is the gateway's
+ * (an upstream's own 401 has its own challenge, or none), why, and where to log in. README,
+ * "The SPA's 401s".
+ */
+const sessionChallenge = (code: string) => ({ 'www-authenticate': `BFF-Session error="${code}", login_uri="/auth/login"` });
+
 export const errors = {
   csrfHeaderMissing: () => new GatewayError('csrf_header_missing', 403),
-  unauthenticated: () => new GatewayError('unauthenticated', 401),
-  sessionExpired: () => new GatewayError('session_expired', 401),
+  unauthenticated: () => new GatewayError('unauthenticated', 401, { headers: sessionChallenge('unauthenticated') }),
+  sessionExpired: () => new GatewayError('session_expired', 401, { headers: sessionChallenge('session_expired') }),
   invalidRequest: (description?: string) =>
     new GatewayError('invalid_request', 400, description === undefined ? {} : { description }),
   /** an error of the OIDC login callback, as the contract shapes it */

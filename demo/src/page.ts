@@ -29,20 +29,38 @@ export function demoPage(opts: DemoPageOptions = {}): string {
   .muted { color: #666; }
   dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
   dt { font-weight: 600; }
-  dd { margin: 0; }
+  dd { margin: 0; font-variant-numeric: tabular-nums; }
+  [hidden] { display: none !important; }
+  .note { color: #8a4b00; min-height: 1.5em; margin: 0; }
+  #sessions { padding-left: 1.2rem; }
+  #sessions li { margin: .2rem 0; }
+  #sessions li[data-current] span { font-weight: 600; }
+  #sessions button.end { padding: .1rem .6rem; margin: 0; }
 </style>
 <script type="module" src="/spa/app.js"></script>
 </head>
-<body${soap}>
+<body${soap} data-state="checking">
 <h1>bff-gateway demo</h1>
 <p id="who" class="muted">Checking your session…</p>
-<p id="session" class="muted"></p>
+<p id="note" class="note"></p>
 <p>
-  <button id="login">Log in</button>
-  <button id="call">Call API</button>
-  <button id="soap" hidden>Call SOAP API</button>
-  <button id="logout">Log out</button>
+  <button id="login" data-when="anonymous" hidden>Log in</button>
+  <button id="call" data-when="user" hidden>Call API</button>
+  <button id="soap" data-when="never" hidden>Call SOAP API</button>
+  <button id="logout" data-when="user" hidden>Log out</button>
+  <button id="logout-all" data-when="user" hidden>Log out everywhere</button>
 </p>
+<section id="session" data-when="user" hidden>
+  <h2>Your session</h2>
+  <dl>
+    <dt>Ends after inactivity in</dt><dd id="idle-left"></dd>
+    <dt>Ends at the latest in</dt><dd id="absolute-left"></dd>
+  </dl>
+  <p id="refreshes" class="muted"></p>
+  <h2>Your sessions</h2>
+  <ul id="sessions"></ul>
+</section>
+<section id="live" hidden></section>
 <h2>What the backend saw</h2>
 <dl id="backend"><dt>backend</dt><dd class="muted">no call yet</dd></dl>
 <h2>Last response</h2>

@@ -4,6 +4,7 @@ import { backchannelLogoutRoute } from './backchannel-logout.js';
 import { callbackRoute } from './callback.js';
 import { loginRoute } from './login.js';
 import { logoutRoute } from './logout.js';
+import { userSessionRoutes } from './sessions.js';
 import { userRoute } from './user.js';
 
 /** The /auth endpoints, one file each. */
@@ -13,4 +14,5 @@ export function authRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   userRoute(app, ctx);
   logoutRoute(app, ctx);
   backchannelLogoutRoute(app, ctx);
+  userSessionRoutes(app, ctx);
 }

@@ -17,6 +17,12 @@ export function userRoute(app: FastifyInstance, ctx: GatewayContext): void {
         expiresAt: new Date(session.absoluteExpiresAt).toISOString(),
         idleExpiresAt: new Date(session.idleExpiresAt).toISOString(),
       },
+      // the gateway's refreshes of this session's access token, never a token (and no field
+      // named like one: an SPA's logs stay clean of anything that looks like a token)
+      refreshes: {
+        lastAt: session.data.refreshedAt === undefined ? null : new Date(session.data.refreshedAt).toISOString(),
+        count: session.data.refreshCount ?? 0,
+      },
     };
   });
 }

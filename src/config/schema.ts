@@ -7,7 +7,7 @@ import { routes, tokenSources } from './schema-routes.js';
 import { telemetrySection } from './schema-telemetry.js';
 import type { GatewayConfig, OidcConfig, ServerConfig, SessionConfig, StoreConfig } from './types.js';
 import { parseDuration } from './units.js';
-import { isMapping, listOf, run, section, type ConfigProblem, type Parse } from './validate.js';
+import { isMapping, listOf, run, section, type ConfigProblem, type Parse, type Reader } from './validate.js';
 import { anyText, duration, hostPort, httpUrl, integer, oneOf, origin, positiveDuration, redisUrl, text, trustProxy } from './values.js';
 
 export interface SchemaOptions {
@@ -40,14 +40,25 @@ const serverSection = section<ServerConfig>((r) => {
     requestTimeoutMs: r.get('requestTimeout', positiveDuration, parseDuration('30s')),
     maxConnections: r.get('maxConnections', integer(1), 10_000),
   };
+  const operators = managementKeys(r);
   if (r.has('publicUrl')) {
     const publicUrl = r.opt('publicUrl', origin);
-    return publicUrl === undefined ? undefined : { host, port, publicUrl, trustProxy: trust, ...limits };
+    return publicUrl === undefined ? undefined : { host, port, publicUrl, trustProxy: trust, ...limits, ...operators };
   }
-  if (port !== 0) return { host, port, publicUrl: `http://localhost:${port}`, trustProxy: trust, ...limits };
+  if (port !== 0) return { host, port, publicUrl: `http://localhost:${port}`, trustProxy: trust, ...limits, ...operators };
   r.report('is required when server.port is 0', 'publicUrl');
   return undefined;
 });
+
+/** server.management (the operators' listener) and server.adminToken, only when set */
+function managementKeys(r: Reader): Pick<ServerConfig, 'management' | 'adminToken'> {
+  const management = r.opt('management', section((m) => ({
+    host: m.get('host', text, '127.0.0.1'),
+    port: m.get('port', integer(0, 65535), 9090),
+  })));
+  const adminToken = r.opt('adminToken', secret);
+  return { ...(management ? { management } : {}), ...(adminToken === undefined ? {} : { adminToken }) };
+}
 
 const redisNodes = listOf(hostPort, { nonEmpty: true });
 
@@ -118,8 +129,9 @@ function sessionSection(publicUrl: string | undefined): Parse<SessionConfig> {
     const absoluteTimeoutMs = r.get('absoluteTimeout', positiveDuration, parseDuration('12h'));
     if (idleTimeoutMs > absoluteTimeoutMs) r.report('must not be longer than session.absoluteTimeout', 'idleTimeout');
     const sameSite = r.get('sameSite', oneOf('strict', 'lax'), 'strict');
+    const maxPerUser = r.get('maxPerUser', integer(0, 10_000), 0);
     if (secrets === undefined || encryptionKeys === undefined) return undefined;
-    return { cookieName: name, secrets, encryptionKeys, idleTimeoutMs, absoluteTimeoutMs, sameSite };
+    return { cookieName: name, secrets, encryptionKeys, idleTimeoutMs, absoluteTimeoutMs, sameSite, maxPerUser };
   });
 }
 

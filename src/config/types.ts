@@ -12,6 +12,10 @@ export interface ServerConfig {
   requestTimeoutMs: number;
   /** open client connections at most; further ones are refused */
   maxConnections: number;
+  /** the operators' listener: /metrics and /admin/* are served there, not on the public one */
+  management?: { host: string; port: number };
+  /** the Bearer token of /admin/*; without it /admin/* is off */
+  adminToken?: string;
 }
 
 export interface SentinelConfig {
@@ -43,6 +47,8 @@ export interface SessionConfig {
   idleTimeoutMs: number;
   absoluteTimeoutMs: number;
   sameSite: 'strict' | 'lax';
+  /** a user's live sessions at most; a new login ends the oldest (0: no cap) */
+  maxPerUser: number;
 }
 
 export type TokenEndpointAuthMethod =

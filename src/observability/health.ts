@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
 
-// /healthz: the process runs. /readyz: the store answers. /metrics: Prometheus text.
-export function healthRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+// /healthz: the process runs. /readyz: the store answers. /metrics: Prometheus text (on the
+// management listener when there is one, else here).
+export function healthRoutes(app: FastifyInstance, ctx: GatewayContext, opts: { metrics: boolean } = { metrics: true }): void {
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
@@ -14,6 +15,7 @@ export function healthRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     }
   });
 
+  if (!opts.metrics) return;
   app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
     const body = await ctx.metrics.registry.metrics();
     return reply.type(ctx.metrics.registry.contentType).send(body);

@@ -8,7 +8,10 @@ import type { LoadedSession } from './session.js';
 export async function requestSession(ctx: GatewayContext, request: FastifyRequest): Promise<LoadedSession | null> {
   const sessionId = ctx.cookies.sessionId(request);
   if (!sessionId) return null;
-  return tracingOn() ? traced('session.read', () => ctx.sessions.load(sessionId)) : ctx.sessions.load(sessionId);
+  const session = await (tracingOn() ? traced('session.read', () => ctx.sessions.load(sessionId)) : ctx.sessions.load(sessionId));
+  // lastSeenAt and the user agent for the user's session list: at most a write a minute
+  if (session) ctx.userSessions?.seen(session, request.headers['user-agent']);
+  return session;
 }
 
 export function requireCsrfHeader(request: FastifyRequest): void {

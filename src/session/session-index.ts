@@ -12,6 +12,9 @@ export interface SessionRef {
 const indexKey = (kind: 'sid' | 'sub', value: string) =>
   createHash('sha256').update(`${kind}\0${value}`).digest('base64url');
 
+/** The store's name for a user (their sessions, user-sessions.ts): the hash of the sub's index key. */
+export const userKeyOf = (sub: string): string => indexKey('sub', sub);
+
 export class SessionIndex {
   constructor(
     private readonly store: SessionStore,

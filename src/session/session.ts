@@ -27,6 +27,9 @@ export interface SessionData {
    */
   scoped?: Record<string, AccessToken>;
   createdAt: number;
+  /** when the gateway last refreshed a token of this session (epoch ms), and how many times; for /auth/user */
+  refreshedAt?: number;
+  refreshCount?: number;
 }
 
 /** A session as read from the store: its data plus the bookkeeping to write it back. */

@@ -30,6 +30,11 @@ export class Sessions {
   private readonly loading = new Map<string, { epoch: number; read: Promise<LoadedSession | null> }>();
   /** session id → store id for load(), so a burst of calls hashes once */
   private readonly storeIds = new Map<string, string>();
+  /** told of every new session and of sessions ended by subject (user-sessions.ts) */
+  registry?: {
+    created(session: LoadedSession): Promise<void>;
+    dropped(sub: string, storeIds: string[]): Promise<void>;
+  };
 
   constructor(
     private readonly store: SessionStore,
@@ -51,7 +56,9 @@ export class Sessions {
       throw errors.internal({ cause: new Error('a new session id already exists in the store') });
     }
     await this.index.add(storeId, data.sid === undefined ? { sub: data.sub } : { sid: data.sid, sub: data.sub });
-    return { sessionId, session: this.loaded(storeId, 1, absoluteExpiresAt, data) };
+    const session = this.loaded(storeId, 1, absoluteExpiresAt, data);
+    await this.registry?.created(session);
+    return { sessionId, session };
   }
 
   /**
@@ -144,6 +151,7 @@ export class Sessions {
     const storeIds = await this.index.list(ref);
     await Promise.all(storeIds.map((id) => this.delete(id)));
     await this.index.drop(ref, storeIds);
+    if (ref.sub && !ref.sid) await this.registry?.dropped(ref.sub, storeIds);
     return storeIds.length;
   }
 

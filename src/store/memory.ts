@@ -1,3 +1,4 @@
+import { MemoryUserSessions } from './memory-user-sessions.js';
 import type { SessionStore, StoredSession } from './store.js';
 
 // The in-process store: one gateway instance only (the demo default). Lifetimes are
@@ -15,8 +16,10 @@ export class MemoryStore implements SessionStore {
   /** index key → (store id → epoch ms it stays listed until) */
   private readonly indexes = new Map<string, Entry<Map<string, number>>>();
   private readonly sweeper: NodeJS.Timeout;
+  readonly users: MemoryUserSessions;
 
   constructor(private readonly now: () => number = Date.now) {
+    this.users = new MemoryUserSessions((id) => this.live(this.sessions, id) !== undefined, now);
     this.sweeper = setInterval(() => this.sweep(), 60_000);
     this.sweeper.unref();
   }

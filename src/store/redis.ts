@@ -3,6 +3,7 @@ import { Cluster, type Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import type { SessionChangeListener, SessionChangeWatch, SessionStore, StoredSession } from './store.js';
 import { watchSessionChanges } from './redis-session-changes.js';
+import { RedisUserSessions } from './redis-user-sessions.js';
 import { packSession, unpackSession } from './stored-session-bytes.js';
 import { ADD_TO_INDEX, DELETE_SESSION, READ_SESSION, RELEASE_LOCK, RENEW_LOCK, REPLACE_SESSION } from './redis-scripts.js';
 
@@ -40,6 +41,7 @@ function withScripts(redis: Redis | Cluster): Client {
 
 export class RedisStore implements SessionStore {
   private readonly redis: Client;
+  readonly users: RedisUserSessions;
 
   private wasReady = false;
   /** until then (epoch ms) no refresh token is spent: the connection has just come back */
@@ -56,6 +58,7 @@ export class RedisStore implements SessionStore {
     private readonly replicationWaitMs = 0,
   ) {
     this.redis = withScripts(redis);
+    this.users = new RedisUserSessions(redis, prefix, this.sessionKey);
     redis.on('ready', () => {
       // Back after an outage: another instance may hold tokens it refreshed while the store
       // was away, not yet written. Its write comes within its reconnect backoff plus 100 ms;
@@ -119,7 +122,10 @@ export class RedisStore implements SessionStore {
   }
 
   deleteSession(id: string): Promise<void> {
-    return this.run(async () => void (await this.redis.bffDeleteSession(this.sessionKey(id), this.changesChannel, id)));
+    return this.run(async () => {
+      await this.redis.bffDeleteSession(this.sessionKey(id), this.changesChannel, id);
+      await this.users.forget(id);
+    });
   }
 
   watchSessionChanges(listener: SessionChangeListener): SessionChangeWatch {

@@ -80,6 +80,49 @@ export interface SessionStore {
   /** True only for the first claim of an id within `ttlMs` (replay protection). */
   claimOnce(id: string, ttlMs: number): Promise<boolean>;
 
+  /** the sessions of each user (listing, cap, counts); a store without it lists nothing */
+  readonly users?: UserSessionStore;
+
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A user's entry for one of their sessions, kept beside the session for listing it, the
+ * per-user cap and the counts. The numbers are plaintext bookkeeping (the scripts compare
+ * them); `meta` is sealed (the user agent and the absolute expiry).
+ */
+export interface UserSessionRecord {
+  storeId: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** epoch ms after which the session is surely gone (see session/user-sessions.ts) */
+  liveUntil: number;
+  /** whether `meta` holds a user agent (a touch that brings one writes even within the interval) */
+  hasUserAgent: boolean;
+  meta: Buffer;
+}
+
+/** The sessions of each user (`user`: a hash of the subject), and the live counts. */
+export interface UserSessionStore {
+  /**
+   * List a new session under its user, dropping entries past their liveUntil; with `cap` > 0,
+   * atomically unlist the user's oldest entries (by createdAt) beyond the cap and return
+   * their store ids, for the caller to end. Concurrent adds never leave more than `cap`.
+   */
+  addUserSession(user: string, record: UserSessionRecord, cap: number): Promise<string[]>;
+  /**
+   * Write a newer record over the listed one only when the stored lastSeenAt is at least
+   * `minIntervalMs` old (or it has no user agent and this one has). Returns the stored
+   * lastSeenAt after the call, or null when the session is not listed (ended).
+   */
+  touchUserSession(user: string, record: UserSessionRecord, minIntervalMs: number): Promise<number | null>;
+  /** The user's entries still within their liveUntil (entries of deleted sessions may remain: check them). */
+  listUserSessions(user: string): Promise<UserSessionRecord[]>;
+  /** Unlist ended sessions; a user left with none stops counting. */
+  dropUserSessions(user: string, storeIds: string[]): Promise<void>;
+  /** Which of these sessions still exist (without touching their lifetimes). */
+  sessionsExist(storeIds: string[]): Promise<boolean[]>;
+  /** Live sessions and distinct users, from counts kept as sessions come and go (no key scan). */
+  sessionStats(): Promise<{ sessions: number; users: number }>;
 }

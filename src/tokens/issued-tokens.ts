@@ -11,12 +11,14 @@ import type { AccessToken, SessionData, TokenSet } from '../session/session.js';
  * full scope) replaces the consumed one.
  */
 export function withIssued(data: SessionData, issued: IssuedTokens, scope: string | undefined): SessionData {
-  if (scope === undefined) return { ...data, tokens: merge(data.tokens, issued) };
+  // shown by /auth/user (never a token): when, and how many refreshes so far
+  const refreshed = { refreshedAt: Date.now(), refreshCount: (data.refreshCount ?? 0) + 1 };
+  if (scope === undefined) return { ...data, ...refreshed, tokens: merge(data.tokens, issued) };
   const token: AccessToken = { accessToken: issued.accessToken };
   if (issued.accessTokenExpiresAt !== undefined) token.accessTokenExpiresAt = issued.accessTokenExpiresAt;
   const tokens: TokenSet = { ...data.tokens };
   if (issued.refreshToken !== undefined) tokens.refreshToken = issued.refreshToken;
-  return { ...data, tokens, scoped: { ...data.scoped, [scope]: token } };
+  return { ...data, ...refreshed, tokens, scoped: { ...data.scoped, [scope]: token } };
 }
 
 /** The new tokens over the old: an IdP that does not rotate leaves the refresh token as it was. */

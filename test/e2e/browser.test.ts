@@ -73,33 +73,58 @@ afterAll(async () => {
 const text = (page: Page, selector: string) => page.locator(selector).innerText();
 const shot = (page: Page, name: string) => page.screenshot({ path: resolve(ARTIFACTS, `${name}.png`), fullPage: true });
 
+/** the actions the page offers now (visible buttons), by id */
+const actions = (page: Page) =>
+  page.evaluate(() => Array.from(document.querySelectorAll('button[id]')).filter((b) => !(b as HTMLElement).hidden).map((b) => b.id));
+
+/** a page whose tab already tried its silent login (so it shows "Log in" at once) */
+async function pageWithoutSilentLogin(context: import('playwright-core').BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  await page.addInitScript(() => sessionStorage.setItem('bff-demo:silent-login-tried', '1'));
+  return page;
+}
+
+async function loginWithForm(page: Page): Promise<void> {
+  await page.click('#login');
+  await page.locator('form#login').waitFor(WAIT);
+  await page.fill('input[name=username]', 'alice');
+  await page.fill('input[name=password]', 'wonderland');
+}
+
 describe('the demo SPA in Chromium', () => {
-  it('logs in, calls the API across a refresh, never sees a token, logs out', { timeout: 45_000 }, async () => {
+  it('logs in, calls the API across a refresh, never sees a token, lists and ends sessions, logs in silently, logs out', { timeout: 90_000 }, async () => {
     const context = await browser!.newContext();
-    const page = await context.newPage();
+    const page = await pageWithoutSilentLogin(context);
     const bodies: Promise<string>[] = [];
     page.on('response', (response) => {
       // redirects have no body to read
       bodies.push(response.text().catch(() => ''));
     });
 
-    // 1. not logged in
+    // 1. not logged in: only "Log in" is offered
     await page.goto(`${gw.url}/`);
     await page.locator('#who', { hasText: 'Not logged in.' }).waitFor(WAIT);
+    await page.locator('body[data-ready=true]').waitFor(WAIT);
+    expect(await actions(page)).toEqual(['login']);
     await shot(page, '01-not-logged-in');
 
     // 2. the demo IdP's form
-    await page.click('#login');
-    await page.locator('form#login').waitFor(WAIT);
-    await page.fill('input[name=username]', 'alice');
-    await page.fill('input[name=password]', 'wonderland');
+    await loginWithForm(page);
     await shot(page, '02-idp-login-form');
     await page.click('#submit');
 
-    // 3. back on the page, logged in, with the session's end
+    // 3. back on the page, logged in: the actions that fit, the session's time counting down,
+    // no refresh yet, this one session in the list
     await page.locator('#who', { hasText: 'Logged in as Alice Liddell (alice).' }).waitFor(WAIT);
     expect(new URL(page.url()).origin).toBe(gw.url);
-    expect(await text(page, '#session')).toMatch(/^Session ends .+, or after inactivity at .+\.$/);
+    expect(await actions(page)).toEqual(['call', 'soap', 'logout', 'logout-all']);
+    expect(await text(page, '#idle-left')).toMatch(/^\d+:\d\d(:\d\d)?$/);
+    const absoluteLeft = await text(page, '#absolute-left');
+    expect(absoluteLeft).toMatch(/^\d+:\d\d:\d\d$/);
+    await page.waitForFunction((before) => document.getElementById('absolute-left')!.textContent !== before, absoluteLeft, WAIT);
+    expect(await text(page, '#refreshes')).toContain('has not refreshed the access token yet');
+    await page.locator('#sessions li[data-current]').waitFor(WAIT);
+    expect(await page.locator('#sessions li').count()).toBe(1);
     await shot(page, '03-logged-in');
 
     // 4. the API, through the gateway with the bearer token
@@ -117,6 +142,7 @@ describe('the demo SPA in Chromium', () => {
     await shot(page, '04b-soap-call');
 
     // 5. past the access token's lifetime: the next call refreshes, the page does not notice
+    // but shows when the gateway refreshed, and how often
     const cookies = await context.cookies(gw.url);
     const session = cookies.find((c) => c.name === '__Host-bff');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
@@ -135,6 +161,7 @@ describe('the demo SPA in Chromium', () => {
     expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true); // no reload, no redirect
     const after = await peekSession(redisClient, sessionCookie);
     expect(after?.tokens.accessToken).not.toBe(before?.tokens.accessToken);
+    await page.locator('#refreshes', { hasText: /refreshed the access token (once|\d+ times), last at/ }).waitFor(WAIT);
     await shot(page, '05-api-call-after-refresh');
 
     // 6. the session cookie is out of the page's reach, and no token reached the page
@@ -153,24 +180,55 @@ describe('the demo SPA in Chromium', () => {
       expect(dom.includes(token) || storage.includes(token), 'a token in the page').toBe(false);
     }
 
-    // 7. logout: the gateway, then the IdP's confirmation, then back on the page
+    // 7. a second browser logs in: the first lists two sessions and ends the other one
+    const other = await browser!.newContext();
+    const otherPage = await pageWithoutSilentLogin(other);
+    await otherPage.goto(`${gw.url}/`);
+    await otherPage.locator('#who', { hasText: 'Not logged in.' }).waitFor(WAIT);
+    await loginWithForm(otherPage);
+    await otherPage.click('#submit');
+    await otherPage.locator('#who', { hasText: 'Logged in as Alice Liddell (alice).' }).waitFor(WAIT);
+    await page.click('#call');
+    await page.locator('#sessions li:not([data-current])').waitFor(WAIT);
+    expect(await page.locator('#sessions li').count()).toBe(2);
+    await shot(page, '06-two-sessions');
+    await page.click('#sessions li:not([data-current]) button.end');
+    await page.locator('#sessions li:not([data-current])').waitFor({ state: 'detached', ...WAIT });
+    expect(await page.locator('#sessions li').count()).toBe(1);
+    const ended = await otherPage.evaluate(async () => (await fetch('/api/hello', { headers: { 'x-csrf': '1' } })).status);
+    expect(ended).toBe(401);
+    await shot(page, '07-other-session-ended');
+
+    // 8. the other browser opens the page again in a new tab: its gateway session is gone,
+    // its IdP session is not, so the silent login at start-up brings it back without a form
+    const silentPage = await other.newPage();
+    const visited: string[] = [];
+    silentPage.on('request', (request) => visited.push(request.url()));
+    await silentPage.goto(`${gw.url}/`);
+    await silentPage.locator('#who', { hasText: 'Logged in as Alice Liddell (alice).' }).waitFor(WAIT);
+    expect(visited.some((url) => url.includes('/auth/login?prompt=none'))).toBe(true);
+    expect(await silentPage.locator('form#login').count()).toBe(0);
+    await shot(silentPage, '08-silent-login');
+    await other.close();
+
+    // 9. logout: the gateway, then the IdP's confirmation, then back on the page
     await page.click('#logout');
     const confirm = page.locator('button[name=logout][value=yes]');
     await confirm.waitFor(WAIT);
-    await shot(page, '06-idp-logout-confirm');
+    await shot(page, '09-idp-logout-confirm');
     await confirm.click();
     await page.waitForURL(`${gw.url}/`, WAIT);
     await page.locator('#who', { hasText: 'Not logged in.' }).waitFor(WAIT);
-    await shot(page, '07-logged-out');
+    expect(await actions(page)).toEqual(['login']);
+    await shot(page, '10-logged-out');
 
-    // 8. calls fail with 401 now
-    await page.click('#call');
-    await page.locator('#out', { hasText: /^401\n/ }).waitFor(WAIT);
-    expect(await text(page, '#out')).toContain('unauthenticated');
-    const direct = await page.evaluate(async () => (await fetch('/api/hello', { headers: { 'x-csrf': '1' } })).status);
-    expect(direct).toBe(401);
+    // 10. calls fail with the gateway's 401 now
+    const direct = await page.evaluate(async () => {
+      const res = await fetch('/api/hello', { headers: { 'x-csrf': '1' } });
+      return { status: res.status, challenge: res.headers.get('www-authenticate'), body: await res.text() };
+    });
+    expect(direct).toEqual({ status: 401, challenge: 'BFF-Session error="unauthenticated", login_uri="/auth/login"', body: '{"error":"unauthenticated"}' });
     expect(await peekSession(redisClient, sessionCookie)).toBeNull();
-    await shot(page, '08-call-after-logout');
     await context.close();
   });
 });

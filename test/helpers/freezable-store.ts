@@ -14,6 +14,10 @@ export class FreezableStore implements SessionStore {
   frozen: Promise<void>;
   private markFrozen!: () => void;
 
+  get users() {
+    return this.inner.users;
+  }
+
   constructor(private readonly inner: SessionStore) {
     this.frozen = new Promise((resolve) => (this.markFrozen = resolve));
   }

@@ -17,6 +17,8 @@ export interface TestGateway {
   url: string;
   app: FastifyInstance;
   config: GatewayConfig;
+  /** the management listener (server.management in the config), listening on a port of its own */
+  managementUrl?: string;
   /** every log line the gateway wrote */
   logs: string[];
   close(): Promise<void>;
@@ -72,5 +74,11 @@ export async function startGateway(opts: TestGatewayOptions): Promise<TestGatewa
   });
   const app = await buildApp(config, { logStream, processMetrics: false, ...opts.app });
   await app.listen({ host: '127.0.0.1', port });
-  return { url, app, config, logs, close: () => app.close() };
+  const gateway: TestGateway = { url, app, config, logs, close: () => app.close() };
+  if (app.management) {
+    await app.management.listen({ host: '127.0.0.1', port: config.server.management?.port ?? 0 });
+    const address = app.management.server.address();
+    if (typeof address === 'object' && address) gateway.managementUrl = `http://127.0.0.1:${address.port}`;
+  }
+  return gateway;
 }

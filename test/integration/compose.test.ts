@@ -124,7 +124,7 @@ describe('docker-compose.yml', () => {
 
   it('refuses to run without any one of the secrets of .env', async () => {
     const example = readFileSync('.env.example', 'utf8');
-    for (const name of ['OIDC_CLIENT_SECRET', 'SESSION_SECRET', 'SESSION_KEY']) {
+    for (const name of ['OIDC_CLIENT_SECRET', 'SESSION_SECRET', 'SESSION_KEY', 'ADMIN_TOKEN']) {
       const file = join(dir, `without-${name}.env`);
       writeFileSync(file, example.split('\n').filter((line) => !line.startsWith(`${name}=`)).join('\n'));
       const failed = await compose(['--env-file', file, 'config']).then(() => 'accepted', (e: { stderr: string }) => e.stderr);
@@ -189,6 +189,19 @@ describe("the lb's instance header (X-Gateway-Instance, internal addresses)", ()
 });
 
 describe('config/docker.yaml in the compose network', () => {
+  it('serves /metrics and /admin on an unpublished management port, which the gateways\' health check uses', () => {
+    const management = config.server.management;
+    expect(management).toEqual({ host: '0.0.0.0', port: 9090 });
+    expect(config.server.adminToken).toBeTruthy();
+    expect(management!.port).not.toBe(config.server.port);
+    for (const gateway of gatewayNames) {
+      const s = services[gateway]!;
+      expect(portsOf(s), `${gateway} publishes a port`).toEqual([]);
+      expect(s.healthcheck?.test?.join(' ')).toContain(`http://127.0.0.1:${management!.port}/readyz`);
+    }
+  });
+
+
   it('is valid with the environment compose gives the gateways', () => {
     const interpolated = [...readFileSync('config/docker.yaml', 'utf8').matchAll(/\$\{([A-Za-z_]\w*)\}/g)].map((m) => m[1]!);
     expect(interpolated.length).toBeGreaterThan(0);

@@ -48,6 +48,18 @@ describe('defaults', () => {
     expect(c.routes).toEqual([]);
   });
 
+  it('reads server.management, server.adminToken and session.maxPerUser', () => {
+    const c = parseConfig(cfg({ server: { management: { port: 0 }, adminToken: SECRET }, session: { ...(base().session as Tree), maxPerUser: 3 } }), { env: {} });
+    expect(c.server.management).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(c.server.adminToken).toBe(SECRET);
+    expect(c.session.maxPerUser).toBe(3);
+    expect(parseConfig(cfg({ server: { management: {} } }), { env: {} }).server.management).toEqual({ host: '127.0.0.1', port: 9090 });
+    expect(parseConfig(cfg(), { env: {} }).session.maxPerUser).toBe(0);
+    expect(paths(cfg({ server: { adminToken: 'short' } }))).toEqual(['server.adminToken']);
+    expect(paths(cfg({ server: { management: { port: 9090, tls: true } } }))).toEqual(['server.management.tls']);
+    expect(paths(withSession({ maxPerUser: -1 }))).toEqual(['session.maxPerUser']);
+  });
+
   it('normalises publicUrl and derives its defaults from it', () => {
     const c = parseConfig(cfg({ server: { port: '9000', publicUrl: 'https://App.example.com/' } }), { env: {} });
     expect(c.server.port).toBe(9000);

@@ -1,28 +1,25 @@
-// The demo SPA (runs in the browser; compiled by tsc, served as /spa/app.js). It talks only
-// to the gateway on its own origin, sends `x-csrf: 1` on every API call, and never holds a
-// token: it shows who is logged in (GET /auth/user), what the backends saw (the subject and
-// the fact that a bearer token arrived), and logs out (POST /auth/logout, then the IdP).
+// The demo SPA (runs in the browser; compiled by tsc, served as /spa/app.js with its modules).
+// It talks only to the gateway on its own origin, sends `x-csrf: 1` on every API call, and
+// never holds a token. It shows its state with only the actions that fit it: logged out
+// (Log in), logged in (call the APIs, the session's countdowns and refreshes, the user's
+// sessions, log out here or everywhere). At start-up it tries a silent login once per tab
+// (`/auth/login?prompt=none`) before offering "Log in"; a 401 is read as README's "The SPA's
+// 401s" says. A live WebSocket panel may sit in #live (src/demo/spa/live.ts).
 
-interface User {
-  sub: string;
-  claims: { name?: unknown; email?: unknown };
-  session: { expiresAt: string; idleExpiresAt: string };
-}
+import { callGateway, element, parseJson, pretty, sessionProblem } from './gateway.js';
+import { showSession, showSessions, startCountdown, type User } from './session-panel.js';
 
 const SOAP_11 = 'http://schemas.xmlsoap.org/soap/envelope/';
 const DEMO_SOAP_NS = 'urn:bff-gateway:demo:secrets'; // src/demo/soap-messages.ts
+/** sessionStorage: a silent login was tried in this tab (so it never loops) */
+const SILENT_TRIED = 'bff-demo:silent-login-tried';
 
-function element(id: string): HTMLElement {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`the page has no #${id}`);
-  return found;
-}
+type State = 'checking' | 'anonymous' | 'user';
 
-/** A call through the gateway: same origin, the session cookie goes by itself, plus x-csrf. */
-function callGateway(path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  headers.set('x-csrf', '1');
-  return fetch(path, { ...init, headers, credentials: 'same-origin' });
+function setState(state: State, note = ''): void {
+  document.body.dataset.state = state;
+  document.querySelectorAll<HTMLElement>('[data-when]').forEach((el) => (el.hidden = el.dataset.when !== state));
+  element('note').textContent = note;
 }
 
 function showResponse(status: number, body: string): void {
@@ -42,25 +39,36 @@ function showBackend(entries: [string, string][]): void {
   }
 }
 
-function time(iso: string): string {
-  return new Date(iso).toLocaleString();
-}
-
-async function showUser(): Promise<void> {
-  const who = element('who');
-  const session = element('session');
+/** Asks the gateway who is logged in and shows the state that follows. */
+async function showUser(note = ''): Promise<User | undefined> {
   const res = await callGateway('/auth/user');
   if (res.status !== 200) {
-    who.textContent = 'Not logged in.';
-    session.textContent = '';
     document.body.dataset.user = '';
-    return;
+    element('who').textContent = 'Not logged in.';
+    showSession(undefined);
+    element('sessions').replaceChildren();
+    setState('anonymous', note || (sessionProblem(res) === 'session_expired' ? 'Your session expired.' : ''));
+    return undefined;
   }
   const user = (await res.json()) as User;
   const name = typeof user.claims.name === 'string' ? user.claims.name : user.sub;
-  who.textContent = `Logged in as ${name} (${user.sub}).`;
-  session.textContent = `Session ends ${time(user.session.expiresAt)}, or after inactivity at ${time(user.session.idleExpiresAt)}.`;
+  element('who').textContent = `Logged in as ${name} (${user.sub}).`;
   document.body.dataset.user = user.sub;
+  showSession(user);
+  setState('user', note);
+  await showSessions(sessionEnded);
+  return user;
+}
+
+async function sessionEnded(current: boolean): Promise<void> {
+  await showUser(current ? 'You ended this session.' : '');
+}
+
+/** After any API call: a gateway 401 means the session is gone (say why); else refresh the panel. */
+async function afterCall(res: Response): Promise<void> {
+  const problem = sessionProblem(res);
+  if (problem === 'session_expired' && trySilentLogin()) return;
+  await showUser(problem === undefined ? '' : `The gateway answered 401 ${problem}.`);
 }
 
 async function callRestApi(): Promise<void> {
@@ -78,7 +86,7 @@ async function callRestApi(): Promise<void> {
   } else {
     showBackend([['backend', 'REST API'], ['answer', `${res.status} ${String(body?.error ?? '')}`]]);
   }
-  await showUser();
+  await afterCall(res);
 }
 
 function getSecretEnvelope(): string {
@@ -101,7 +109,7 @@ async function callSoapApi(path: string): Promise<void> {
   const text = await res.text();
   showResponse(res.status, text);
   showBackend([['backend', 'SOAP service'], ...soapAnswer(text)]);
-  await showUser();
+  await afterCall(res);
 }
 
 /** The leaf elements of the SOAP Body (or of its Fault), as name/text pairs. */
@@ -113,27 +121,26 @@ function soapAnswer(xml: string): [string, string][] {
   return leaves.map((e): [string, string] => [e.localName, e.textContent?.trim() ?? '']);
 }
 
-async function logout(): Promise<void> {
-  const res = await callGateway('/auth/logout', { method: 'POST' });
+async function logout(everywhere: boolean): Promise<void> {
+  const res = await callGateway(everywhere ? '/auth/logout?all=true' : '/auth/logout', { method: 'POST' });
   const body = parseJson(await res.text());
-  showResponse(res.status, JSON.stringify({ loggedOut: res.ok }, null, 2));
+  showResponse(res.status, JSON.stringify({ loggedOut: res.ok, everywhere }, null, 2));
   // logoutUrl ends the session at the identity provider too, which then sends the browser back
   if (typeof body?.logoutUrl === 'string') window.location.assign(body.logoutUrl);
   else await showUser();
 }
 
-function parseJson(text: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+function login(): void {
+  window.location.assign(`/auth/login?returnTo=${encodeURIComponent(window.location.pathname)}`);
 }
 
-function pretty(text: string): string {
-  const json = parseJson(text);
-  return json === null ? text : JSON.stringify(json, null, 2);
+/** A silent login (no page at the IdP), once per tab; false when it was tried already. */
+function trySilentLogin(): boolean {
+  if (sessionStorage.getItem(SILENT_TRIED)) return false;
+  sessionStorage.setItem(SILENT_TRIED, '1');
+  setState('checking', 'Trying a silent login…');
+  window.location.assign(`/auth/login?prompt=none&returnTo=${encodeURIComponent(window.location.pathname)}`);
+  return true;
 }
 
 /** Runs a click handler; a failure shows in the page instead of disappearing. */
@@ -145,21 +152,27 @@ function onClick(id: string, handler: () => Promise<void> | void): void {
   });
 }
 
-function start(): void {
-  onClick('login', () => {
-    window.location.assign(`/auth/login?returnTo=${encodeURIComponent(window.location.pathname)}`);
-  });
+async function start(): Promise<void> {
+  onClick('login', login);
   onClick('call', callRestApi);
-  onClick('logout', logout);
+  onClick('logout', () => logout(false));
+  onClick('logout-all', () => logout(true));
   const soapPath = document.body.dataset.soapPath;
   if (soapPath) {
-    const soap = element('soap');
-    soap.hidden = false;
+    element('soap').dataset.when = 'user';
     onClick('soap', () => callSoapApi(soapPath));
   }
-  void showUser().then(() => document.body.setAttribute('data-ready', 'true'));
+  startCountdown(() => void showUser('The session timed out.'));
+  setState('checking');
+  // back from a silent login that did not work: the IdP's error is in the query
+  const query = new URLSearchParams(window.location.search);
+  const silentError = query.get('error');
+  if (silentError !== null) window.history.replaceState(null, '', window.location.pathname);
+  const user = await showUser(silentError === null ? '' : `Silent login: ${silentError}. Log in to continue.`);
+  if (!user && silentError === null && trySilentLogin()) return;
+  document.body.setAttribute('data-ready', 'true');
 }
 
-start();
+void start();
 
 export {};
