@@ -16,6 +16,7 @@ import { loggerOptions } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { registerRoute } from './proxy/route.js';
 import { registerSoapRoute } from './proxy/soap-route.js';
+import { installWebSocketProxy } from './proxy/websocket-upgrade.js';
 import { SessionCipher } from './session/cipher.js';
 import { SessionCookies } from './session/cookies.js';
 import { SessionCache } from './session/session-cache.js';
@@ -81,6 +82,7 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     healthRoutes(app, shared);
     authRoutes(app, shared);
     for (const route of config.routes) await (route.soap ? registerSoapRoute(app, shared, route) : registerRoute(app, shared, route));
+    installWebSocketProxy(app, shared);
     await app.ready();
     return app;
   } catch (e) {

@@ -34,11 +34,17 @@ const serverSection = section<ServerConfig>((r) => {
   const host = r.get('host', text, '127.0.0.1');
   const port = r.get('port', integer(0, 65535), 8080);
   const trust = r.get('trustProxy', trustProxy, false);
+  // WebSocket upgrades (routes[].websocket) are accepted from these origins only
+  const allowed = r.opt('allowedOrigins', listOf(origin));
+  const allowedOrigins = (publicUrl: string) => allowed ?? [new URL(publicUrl).origin];
   if (r.has('publicUrl')) {
     const publicUrl = r.opt('publicUrl', origin);
-    return publicUrl === undefined ? undefined : { host, port, publicUrl, trustProxy: trust };
+    return publicUrl === undefined ? undefined : { host, port, publicUrl, trustProxy: trust, allowedOrigins: allowedOrigins(publicUrl) };
   }
-  if (port !== 0) return { host, port, publicUrl: `http://localhost:${port}`, trustProxy: trust };
+  if (port !== 0) {
+    const publicUrl = `http://localhost:${port}`;
+    return { host, port, publicUrl, trustProxy: trust, allowedOrigins: allowedOrigins(publicUrl) };
+  }
   r.report('is required when server.port is 0', 'publicUrl');
   return undefined;
 });

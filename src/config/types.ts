@@ -8,6 +8,8 @@ export interface ServerConfig {
   /** origin the browser uses, without a trailing slash */
   publicUrl: string;
   trustProxy: boolean | string | number;
+  /** Origin values accepted on WebSocket upgrades (default: the origin of publicUrl) */
+  allowedOrigins: string[];
 }
 
 export interface SentinelConfig {
@@ -92,6 +94,10 @@ export interface RouteConfig {
   retryOn401: boolean;
   timeoutMs: number;
   soap?: SoapConfig;
+  /** upgrade requests under the prefix are proxied as WebSockets */
+  websocket: boolean;
+  /** the largest WebSocket message accepted either way (bytes); larger closes with 1009 */
+  websocketMaxBytes: number;
 }
 
 export interface GatewayConfig {
