@@ -62,12 +62,14 @@ export class Upstream {
    * and sent as one buffer: fastify then writes status, headers and body at once, where a
    * stream costs two end-of-stream watchers, a pipe and a header at a time, about a tenth of
    * a proxied call's CPU (bench/README.md). Such a body that breaks off becomes a clean 502.
-   * Every other body streams as it comes.
+   * Every other body streams as it comes: an event stream and a body without Content-Length
+   * (chunked) always do, so no stream is ever waited for.
    */
   async bodyToSend(method: string, response: UpstreamResponse): Promise<Buffer | Readable> {
     const length = response.headers['content-length'];
     const small =
       length !== undefined &&
+      !isEventStream(response.headers['content-type']) &&
       Number(length) <= WHOLE_BODY_BYTES &&
       response.headers['content-type'] !== undefined &&
       method !== 'HEAD' &&
@@ -94,6 +96,11 @@ export class Upstream {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** An event stream is never read whole, whatever length it declares: each event goes on as it comes. */
+function isEventStream(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^\s*text\/event-stream\b/i.test(contentType);
 }
 
 /** A ".." segment, also percent-encoded or with backslashes, which an upstream might resolve. */
