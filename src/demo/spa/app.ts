@@ -3,6 +3,8 @@
 // token: it shows who is logged in (GET /auth/user), what the backends saw (the subject and
 // the fact that a bearer token arrived), and logs out (POST /auth/logout, then the IdP).
 
+import './live.js'; // the WebSocket and event stream section (live.ts)
+
 interface User {
   sub: string;
   claims: { name?: unknown; email?: unknown };
