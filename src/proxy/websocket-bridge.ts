@@ -6,7 +6,8 @@ import type { LiveSocket, SocketEndReason } from '../session/live-sockets.js';
 // binary; ws has already joined fragments and checked UTF-8), pings and pongs are relayed
 // (both sides run with autoPong off, so the far end answers), and a close code passes on to
 // the other side. Backpressure: a side whose messages wait unsent on the other side beyond
-// HIGH_WATER bytes is paused (its socket stops being read) until they are written.
+// HIGH_WATER bytes is paused (its socket stops being read) until that backlog is down to
+// LOW_WATER.
 // A message over the route's maximum makes ws close that side with 1009; the other side is
 // closed with 1009 too.
 
@@ -54,18 +55,31 @@ export function bridge(client: WebSocket, upstream: WebSocket): Bridge {
   };
 }
 
+const TEXT = { binary: false } as const;
+const BINARY = { binary: true } as const;
+/** how often a paused side looks whether the other has written enough of its backlog */
+const RESUME_CHECK_MS = 5;
+
 function relay(from: WebSocket, to: WebSocket, side: 'client' | 'upstream', first: (why: CloseReason) => void): void {
-  let unsent = 0;
+  // no callback per message (an allocation each): the backlog is to.bufferedAmount (what the
+  // socket and ws's sender still hold), looked at after each send and, while paused, polled
+  let resumeCheck: NodeJS.Timeout | undefined;
+  const resumeWhenDrained = () => {
+    if (to.readyState !== WebSocket.OPEN || to.bufferedAmount <= LOW_WATER) {
+      clearInterval(resumeCheck);
+      resumeCheck = undefined;
+      from.resume();
+    }
+  };
   from.on('message', (data: RawData, isBinary: boolean) => {
     if (to.readyState !== WebSocket.OPEN) return;
-    const size = byteLength(data);
-    unsent += size;
-    to.send(data, { binary: isBinary }, () => {
-      unsent -= size;
-      if (unsent <= LOW_WATER && from.isPaused) from.resume();
-    });
-    if (unsent > HIGH_WATER && !from.isPaused) from.pause();
+    to.send(data, isBinary ? BINARY : TEXT);
+    if (resumeCheck === undefined && to.bufferedAmount > HIGH_WATER) {
+      from.pause();
+      resumeCheck = setInterval(resumeWhenDrained, RESUME_CHECK_MS);
+    }
   });
+  from.once('close', () => clearInterval(resumeCheck));
   from.on('ping', (data: Buffer) => {
     if (to.readyState === WebSocket.OPEN) to.ping(data);
   });
@@ -104,7 +118,3 @@ function sendable(code: number): boolean {
   return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }
 
-function byteLength(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((sum, chunk) => sum + chunk.length, 0);
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
-}

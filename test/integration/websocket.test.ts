@@ -120,6 +120,28 @@ describe('WebSocket upgrades', () => {
     await eventually(() => upstream.sockets.size === upstreamSockets - 1);
   });
 
+  it('backpressure: while the upstream does not read, the gateway stops reading the client', async () => {
+    const { socket } = await openSocket(`${gw(0).url}/open/x`, { origin: APP_ORIGIN });
+    const ws = socket!;
+    ws.send('pause:4000');
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    const count = 512; // 32 MB, far more than socket buffers hold
+    let echoed = 0;
+    const all = new Promise<void>((resolve) => ws.on('message', () => ++echoed === count && resolve()));
+    for (let i = 0; i < count; i++) ws.send(chunk);
+    // for 3 s (the upstream reads nothing for 4): most of it still waits in the client, the
+    // gateway has not read it all into its own memory
+    let least = Infinity;
+    for (let waited = 0; waited < 3_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      least = Math.min(least, ws.bufferedAmount);
+    }
+    expect(least).toBeGreaterThan(8 * 1024 * 1024);
+    await all; // and once the upstream reads again, every message arrives
+    ws.close();
+    await closeOf(ws);
+  });
+
   it('a route without session rules proxies anonymous upgrades (Origin still checked)', async () => {
     const { socket } = await openSocket(`${gw(0).url}/open/x`, { origin: APP_ORIGIN });
     expect(socket).toBeDefined();
