@@ -56,6 +56,8 @@ export interface GatewayOptions {
   oidc?: Record<string, unknown>;
   /** the telemetry section (traces), when the rung measures it */
   telemetry?: Record<string, unknown>;
+  /** routes in place of the one /api route to `upstream` */
+  routes?: Record<string, unknown>[];
 }
 
 /** The YAML config every bench gateway runs with (they differ only in port). */
@@ -66,7 +68,7 @@ function configObject(opts: GatewayOptions, port: number): Record<string, unknow
     store: { url: opts.redisUrl, keyPrefix: 'bench:' },
     session: { secrets: [SESSION_SECRET], encryptionKeys: [SESSION_KEY] },
     oidc: { issuer: opts.idp.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshBefore: '60s', ...opts.oidc },
-    routes: [{ prefix: '/api', upstream: opts.upstream, token: 'session' }],
+    routes: opts.routes ?? [{ prefix: '/api', upstream: opts.upstream, token: 'session' }],
     ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
   };
 }

@@ -1,6 +1,6 @@
 // npm run bench: the ladder (L0-L4), the refresh storms and the scale figures, in one run,
 // then the issue's targets as this run measured them. `--quick` is one short round of
-// everything (what the test runs, so that the bench cannot rot); `--only ladder,storm,scale`
+// everything (what the test runs, so that the bench cannot rot); `--only ladder,storm,scale,live`
 // picks parts; `--rounds N --seconds S` change the ladder's rounds.
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -10,7 +10,8 @@ import { runLadder, RUNG_TITLES } from './ladder.js';
 import { formatScale, runScale } from './scale.js';
 import { TARGET_BYTES_PER_SESSION } from './scale-store.js';
 import { startOrigin, startRedis } from './stack.js';
-import { formatSpread, table } from './stats.js';
+import { formatSpread, spread, table } from './stats.js';
+import { formatLive, runLive } from './live.js';
 import { formatStorm, runStorm } from './storm.js';
 import { sessionsProblems } from './storm-sessions.js';
 import { formatTargets, ladderTargets, type Target } from './targets.js';
@@ -26,7 +27,7 @@ const { values } = parseArgs({
 const quick = values.quick ?? false;
 const rounds = Number(values.rounds ?? (quick ? 1 : 3));
 const seconds = Number(values.seconds ?? (quick ? 1 : 5));
-const only = new Set((values.only ?? 'ladder,storm,scale').split(','));
+const only = new Set((values.only ?? 'ladder,storm,scale,live').split(','));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 /** the scale part's fixed rate when the ladder does not run to set it */
 const DEFAULT_RATE = 1000;
@@ -94,6 +95,19 @@ try {
       goal: `flat (within x${FLAT_WITHIN})`,
       met: ratios.p99 <= FLAT_WITHIN && ratios.storeP99 <= FLAT_WITHIN,
     });
+  }
+  if (only.has('live')) {
+    const live = await runLive({ redis, idp, quick, rounds: Math.max(rounds, 2), seconds: quick ? 1 : 3, log });
+    console.log(`\n${formatLive(live)}`);
+    const ratio = spread(live.gateway).median / spread(live.direct).median;
+    targets.push({ what: 'WebSocket messages/s, gateway/direct', value: `x${ratio.toFixed(2)}`, goal: '>= x0.8', met: ratio >= 0.8 });
+    targets.push({
+      what: `gateway memory per idle WebSocket (${live.sockets} open)`,
+      value: `${(live.bytesPerSocket / 1024).toFixed(1)} KB`,
+      goal: '<= 20 KB',
+      met: live.bytesPerSocket <= 20 * 1024,
+    });
+    targets.push({ what: 'event stream: p99 added per event', value: `${live.sse.addedP99.toFixed(2)} ms`, goal: '<= 2 ms', met: live.sse.addedP99 <= 2 });
   }
   console.log(`\nTargets (medians of this run):\n${formatTargets(targets)}`);
   if (failures.length > 0) {

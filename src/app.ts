@@ -23,6 +23,7 @@ import { refuseNonOriginTargets, renderFrameworkError } from './proxy/request-ta
 import { registerRoute } from './proxy/route.js';
 import { registerSoapRoute } from './proxy/soap-route.js';
 import { serverLimits } from './server-limits.js';
+import { installWebSocketProxy } from './proxy/websocket-upgrade.js';
 import { SessionCipher } from './session/cipher.js';
 import { SessionCookies } from './session/cookies.js';
 import { SessionCache } from './session/session-cache.js';
@@ -108,6 +109,7 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
       authRoutes(own, shared);
     });
     for (const route of config.routes) await (route.soap ? registerSoapRoute(app, shared, route) : registerRoute(app, shared, route));
+    installWebSocketProxy(app, shared);
     await app.ready();
     return app;
   } catch (e) {

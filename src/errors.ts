@@ -72,6 +72,10 @@ export const errors = {
   /** the request body did not arrive within the route's timeout */
   requestTimeout: () => new GatewayError('request_timeout', 408),
   internal: (opts: Opts = {}) => new GatewayError('internal_error', 500, opts),
+  /** a WebSocket upgrade whose Origin is not in server.allowedOrigins (the CSRF defence of upgrades) */
+  originNotAllowed: () => new GatewayError('origin_not_allowed', 403),
+  /** a WebSocket upgrade while the gateway shuts down */
+  shuttingDown: () => new GatewayError('shutting_down', 503, { headers: { 'retry-after': '1' } }),
 } as const;
 
 /** Thrown by a store when it cannot be reached; becomes session_store_unavailable. */

@@ -60,7 +60,7 @@ export function demoPage(opts: DemoPageOptions = {}): string {
   <h2>Your sessions</h2>
   <ul id="sessions"></ul>
 </section>
-<section id="live" hidden></section>
+<section id="live" data-when="user" hidden></section>
 <h2>What the backend saw</h2>
 <dl id="backend"><dt>backend</dt><dd class="muted">no call yet</dd></dl>
 <h2>Last response</h2>

@@ -1,10 +1,11 @@
 // A tiny demo REST API behind the gateway: any method, any path, answers who the
-// bearer token belongs to. Tokens are checked at the IdP's userinfo endpoint (found
+// bearer token belongs to (GET /events and the WebSocket /clock are live: rest-live.ts). Tokens are checked at the IdP's userinfo endpoint (found
 // by discovery); results are cached for a few seconds per token (by its SHA-256,
 // so no token is kept in memory in plain text). The token itself is never echoed.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { attachClock, serveEvents } from './rest-live.js';
 import { userinfoTokenCheck, type TokenVerdict } from './userinfo-check.js';
 
 export interface DemoRestApiOptions {
@@ -54,6 +55,7 @@ export async function startDemoRestApi(opts: DemoRestApiOptions): Promise<DemoRe
     if ('invalid' in verdict) {
       return send(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
     }
+    if (pathname === '/events' && req.method === 'GET') return serveEvents(res, verdict.subject);
     send(res, 200, {
       path: pathname,
       method: req.method ?? 'GET',
@@ -70,6 +72,11 @@ export async function startDemoRestApi(opts: DemoRestApiOptions): Promise<DemoRe
       if (!res.headersSent) send(res, 503, { error: 'token_check_unavailable' }, { 'retry-after': '1' });
     });
   });
+  const closeClock = attachClock(server, async (request) => {
+    const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    const verdict: Verdict = token ? await verify(token) : { invalid: true };
+    return 'invalid' in verdict ? null : verdict.subject;
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
@@ -80,6 +87,7 @@ export async function startDemoRestApi(opts: DemoRestApiOptions): Promise<DemoRe
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close: () => new Promise<void>((resolve) => {
+      closeClock();
       server.close(() => resolve());
       server.closeAllConnections();
     }),

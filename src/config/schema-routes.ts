@@ -89,6 +89,8 @@ function route(sourceNames: string[], prefixes: Map<string, string>): Parse<Rout
       retryOn401: r.get('retryOn401', bool, true),
       timeoutMs: r.get('timeout', positiveDuration, parseDuration('30s')),
       soap: r.opt('soap', soap),
+      websocket: r.get('websocket', bool, false),
+      websocketMaxBytes: r.get('websocketMaxBytes', size, parseSize('1mb')),
     };
     // downscoping spends the session's refresh token; other tokens have nothing to narrow
     if (rest.scope !== undefined && tokenName !== undefined && tokenName !== 'session') {

@@ -41,11 +41,17 @@ const serverSection = section<ServerConfig>((r) => {
     maxConnections: r.get('maxConnections', integer(1), 10_000),
   };
   const operators = managementKeys(r);
+  // WebSocket upgrades (routes[].websocket) are accepted from these origins only
+  const allowed = r.opt('allowedOrigins', listOf(origin));
+  const rest = (publicUrl: string) => ({ ...limits, ...operators, allowedOrigins: allowed ?? [new URL(publicUrl).origin] });
   if (r.has('publicUrl')) {
     const publicUrl = r.opt('publicUrl', origin);
-    return publicUrl === undefined ? undefined : { host, port, publicUrl, trustProxy: trust, ...limits, ...operators };
+    return publicUrl === undefined ? undefined : { host, port, publicUrl, trustProxy: trust, ...rest(publicUrl) };
   }
-  if (port !== 0) return { host, port, publicUrl: `http://localhost:${port}`, trustProxy: trust, ...limits, ...operators };
+  if (port !== 0) {
+    const publicUrl = `http://localhost:${port}`;
+    return { host, port, publicUrl, trustProxy: trust, ...rest(publicUrl) };
+  }
   r.report('is required when server.port is 0', 'publicUrl');
   return undefined;
 });

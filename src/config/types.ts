@@ -16,6 +16,8 @@ export interface ServerConfig {
   management?: { host: string; port: number };
   /** the Bearer token of /admin/*; without it /admin/* is off */
   adminToken?: string;
+  /** Origin values accepted on WebSocket upgrades (default: the origin of publicUrl) */
+  allowedOrigins: string[];
 }
 
 export interface SentinelConfig {
@@ -104,6 +106,10 @@ export interface RouteConfig {
   retryOn401: boolean;
   timeoutMs: number;
   soap?: SoapConfig;
+  /** upgrade requests under the prefix are proxied as WebSockets */
+  websocket: boolean;
+  /** the largest WebSocket message accepted either way (bytes); larger closes with 1009 */
+  websocketMaxBytes: number;
 }
 
 export interface TraceConfig {

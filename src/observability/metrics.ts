@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CounterBatch } from './counter-batch.js';
 import { RouteHistogram } from './route-histogram.js';
 
@@ -36,6 +36,20 @@ export class GatewayMetrics {
     name: 'bff_refresh_lock_wait_seconds',
     help: 'Time a call waited for another refresh of its session to finish',
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly websocketConnections = new Gauge({
+    name: 'bff_websocket_connections',
+    help: 'Open proxied WebSockets, by route',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
+  readonly websocketClosed = new Counter({
+    name: 'bff_websocket_closed_total',
+    help: 'Proxied WebSockets closed, by what closed them (client, upstream, session_ended, shutdown, message_too_big, error)',
+    labelNames: ['reason'] as const,
     registers: [this.registry],
   });
 

@@ -101,12 +101,14 @@ export class Upstream {
    * and sent as one buffer: fastify then writes status, headers and body at once, where a
    * stream costs two end-of-stream watchers, a pipe and a header at a time, about a tenth of
    * a proxied call's CPU (bench/README.md). Such a body that breaks off becomes a clean 502.
-   * Every other body streams as it comes.
+   * Every other body streams as it comes: an event stream and a body without Content-Length
+   * (chunked) always do, so no stream is ever waited for.
    */
   async bodyToSend(method: string, response: UpstreamResponse): Promise<Buffer | Readable> {
     const length = response.headers['content-length'];
     const small =
       length !== undefined &&
+      !isEventStream(response.headers['content-type']) &&
       Number(length) <= WHOLE_BODY_BYTES &&
       response.headers['content-type'] !== undefined &&
       method !== 'HEAD' &&
@@ -147,6 +149,11 @@ export class Upstream {
   async close(): Promise<void> {
     await Promise.all([this.pool.close(), this.streaming?.close()]);
   }
+}
+
+/** An event stream is never read whole, whatever length it declares: each event goes on as it comes. */
+function isEventStream(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^\s*text\/event-stream\b/i.test(contentType);
 }
 
 /** An upstream failure as the contract names it: 504 for timeouts, else 502. */

@@ -56,6 +56,7 @@ beforeAll(async () => {
     routes: [
       { prefix: '/api', upstream: restApi.url },
       { prefix: '/soap', upstream: soapApi.url, soap: { inject: 'body', element: 'token' } },
+      { prefix: '/live', upstream: restApi.url, websocket: true },
       { prefix: '/', upstream: web.url, token: 'none' },
     ],
     config: { oidc: { refreshBefore: '1s', scope: 'openid profile email offline_access' } },
@@ -229,6 +230,37 @@ describe('the demo SPA in Chromium', () => {
     });
     expect(direct).toEqual({ status: 401, challenge: 'BFF-Session error="unauthenticated", login_uri="/auth/login"', body: '{"error":"unauthenticated"}' });
     expect(await peekSession(redisClient, sessionCookie)).toBeNull();
+    await context.close();
+  });
+
+  it('shows the live clock and event stream; a logout in another tab closes the socket (4401)', { timeout: 45_000 }, async () => {
+    const context = await browser!.newContext();
+    const page = await context.newPage();
+    await page.goto(`${gw.url}/`);
+    await page.locator('#who', { hasText: 'Not logged in.' }).waitFor(WAIT);
+    await page.click('#login');
+    await page.locator('form#login').waitFor(WAIT);
+    await page.fill('input[name=username]', 'alice');
+    await page.fill('input[name=password]', 'wonderland');
+    await page.click('#submit');
+    await page.locator('#who', { hasText: 'Logged in as' }).waitFor(WAIT);
+
+    // the socket through the gateway: ticks from the clock, an echo, and the event stream
+    await page.click('#live-connect');
+    await page.locator('#live-socket', { hasText: 'socket: open' }).waitFor(WAIT);
+    await page.locator('#live-clock', { hasText: /^tick \d{4}-/ }).waitFor(WAIT);
+    await page.click('#live-echo');
+    await page.locator('#live-socket', { hasText: 'echo "hello at' }).waitFor(WAIT);
+    await page.locator('#live-stream', { hasText: /event stream: [1-9]\d* events/ }).waitFor(WAIT);
+    await shot(page, '09-live');
+
+    // another tab of the same browser logs out: this tab's socket closes with 4401
+    const other = await context.newPage();
+    await other.goto(`${gw.url}/`);
+    await other.locator('#who', { hasText: 'Logged in as' }).waitFor(WAIT);
+    await other.click('#logout');
+    await page.locator('#live-socket', { hasText: 'socket: closed 4401 "session ended"' }).waitFor(WAIT);
+    await shot(page, '10-live-closed-by-logout-elsewhere');
     await context.close();
   });
 });

@@ -18,6 +18,8 @@ describe('npm run bench --quick', () => {
     expect(stdout).toContain('added p99 of L3 over L2');
     expect(stdout).toContain('Redis memory per session');
     expect(stdout).toMatch(/storm: \d+ sessions expiring together/);
+    expect(stdout).toContain('WebSocket messages/s, gateway/direct');
+    expect(stdout).toContain('event stream: p99 added per event');
     expect(stdout).not.toContain('FAILED');
   }, 300_000);
 });

@@ -39,6 +39,7 @@ describe('defaults', () => {
     const c = parseConfig(cfg(), { env: {} });
     expect(c.server).toEqual({
       host: '127.0.0.1', port: 8080, publicUrl: 'http://localhost:8080', trustProxy: false, requestTimeoutMs: 30_000, maxConnections: 10_000,
+      allowedOrigins: ['http://localhost:8080'],
     });
     expect(c.store).toMatchObject({ url: 'memory', keyPrefix: 'bff:' });
     expect(c.session).toMatchObject({ cookieName: '__Host-bff', secrets: [SECRET], idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 12 * 3_600_000, sameSite: 'strict' });
@@ -69,7 +70,7 @@ describe('defaults', () => {
 
   it('fills route defaults; token none means no session and no csrf', () => {
     const c = parseConfig(withRoute({}, { routes: [{ prefix: '/a', upstream: 'http://u' }, { prefix: '/b', upstream: 'http://u', token: 'none' }] }), { env: {} });
-    expect(c.routes[0]).toEqual({ prefix: '/a', upstream: 'http://u', rewritePrefix: '', token: 'session', requireSession: true, csrf: true, retryOn401: true, timeoutMs: 30_000, scope: undefined, soap: undefined });
+    expect(c.routes[0]).toEqual({ prefix: '/a', upstream: 'http://u', rewritePrefix: '', token: 'session', requireSession: true, csrf: true, retryOn401: true, timeoutMs: 30_000, scope: undefined, soap: undefined, websocket: false, websocketMaxBytes: 1024 * 1024 });
     expect(c.routes[1]).toMatchObject({ token: 'none', requireSession: false, csrf: false });
   });
 
@@ -77,6 +78,14 @@ describe('defaults', () => {
     const c = parseConfig(withRoute({ csrf: '${CSRF}', retryOn401: 'false' }, { server: { port: '${PORT}', trustProxy: '2' } }), { env: { PORT: '8081', CSRF: 'false' } });
     expect(c.server).toMatchObject({ port: 8081, trustProxy: 2 });
     expect(c.routes[0]).toMatchObject({ csrf: false, retryOn401: false, requireSession: true });
+  });
+
+  it('reads server.allowedOrigins (origins only) and the WebSocket keys of a route', () => {
+    const c = parseConfig(withRoute({ websocket: true, websocketMaxBytes: '64kb' }, { server: { publicUrl: 'https://app.example.com', allowedOrigins: ['https://a.example.com', 'http://localhost:3000/'] } }), { env: {} });
+    expect(c.server.allowedOrigins).toEqual(['https://a.example.com', 'http://localhost:3000']);
+    expect(c.routes[0]).toMatchObject({ websocket: true, websocketMaxBytes: 64 * 1024 });
+    expect(parseConfig(cfg({ server: { publicUrl: 'https://app.example.com' } }), { env: {} }).server.allowedOrigins).toEqual(['https://app.example.com']);
+    expect(() => parseConfig(cfg({ server: { allowedOrigins: ['https://a.example.com/path'] } }), { env: {} })).toThrow(/server\.allowedOrigins\[0\]/);
   });
 
   it('fills soap defaults and reads version 1.2 written as a number', () => {

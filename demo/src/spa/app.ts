@@ -4,9 +4,10 @@
 // (Log in), logged in (call the APIs, the session's countdowns and refreshes, the user's
 // sessions, log out here or everywhere). At start-up it tries a silent login once per tab
 // (`/auth/login?prompt=none`) before offering "Log in"; a 401 is read as README's "The SPA's
-// 401s" says. A live WebSocket panel may sit in #live (src/demo/spa/live.ts).
+// 401s" says. The live WebSocket panel (live.ts) fills #live.
 
 import { callGateway, element, parseJson, pretty, sessionProblem } from './gateway.js';
+import './live.js'; // the WebSocket and event stream section (#live)
 import { showSession, showSessions, startCountdown, type User } from './session-panel.js';
 
 const SOAP_11 = 'http://schemas.xmlsoap.org/soap/envelope/';

@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { WebSocket } from 'ws';
+import { loginThroughGateway } from '../test/helpers/login.js';
+import { BENCH_USER, startGateway, type BenchIdp } from './gateway.js';
+import { startServer } from './processes.js';
+import { LOAD_CORE, serverScript, type BenchRedis } from './stack.js';
+import { quantile, spread } from './stats.js';
+
+// The live part: WebSocket messages per second through the gateway against a direct
+// connection to the origin (rounds interleaved), the gateway's memory per idle open socket,
+// and the latency an event stream adds per event (direct and through the gateway, one after
+// the other, same origin). The gateway is the built CLI on the proxy core, the live origin
+// (servers/live-origin.ts) on the load core, the clients in this process.
+
+export interface LiveResult {
+  /** messages/s per round */
+  direct: number[];
+  gateway: number[];
+  sockets: number;
+  bytesPerSocket: number;
+  sse: { events: number; directP99: number; gatewayP99: number; addedP99: number };
+}
+
+/** 10,000 would take 20,000 descriptors in the gateway (client + upstream side): past a common `ulimit -n` of 20,000 */
+const IDLE_SOCKETS = 9_000;
+const CLIENTS = 32;
+const WINDOW = 16;
+const PAYLOAD = Buffer.alloc(64, 97);
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runLive(opts: { redis: BenchRedis; idp: BenchIdp; quick: boolean; rounds: number; seconds: number; log: (line: string) => void }): Promise<LiveResult> {
+  const origin = await startServer(LOAD_CORE, process.execPath, [serverScript('live-origin')]);
+  const originUrl = `http://127.0.0.1:${origin.port}`;
+  const gateway = await startGateway({
+    idp: opts.idp,
+    redisUrl: opts.redis.url,
+    upstream: originUrl,
+    routes: [
+      { prefix: '/live', upstream: originUrl, websocket: true },
+      { prefix: '/api', upstream: originUrl },
+    ],
+  });
+  try {
+    const { sessionCookie } = await loginThroughGateway(gateway.url, { username: BENCH_USER.username, password: BENCH_USER.password });
+    const viaGateway = { url: `${gateway.url.replace('http', 'ws')}/live/echo`, headers: { cookie: sessionCookie, origin: gateway.url } };
+    const direct = { url: `${originUrl.replace('http', 'ws')}/echo`, headers: {} };
+    const result: LiveResult = { direct: [], gateway: [], sockets: 0, bytesPerSocket: 0, sse: { events: 0, directP99: 0, gatewayP99: 0, addedP99: 0 } };
+    for (let round = 0; round < opts.rounds; round++) {
+      opts.log(`live: messages round ${round + 1}/${opts.rounds}`);
+      result.direct.push(await messagesPerSecond(direct, opts.seconds * 1000));
+      result.gateway.push(await messagesPerSecond(viaGateway, opts.seconds * 1000));
+    }
+    opts.log('live: idle sockets');
+    const sockets = opts.quick ? 500 : IDLE_SOCKETS;
+    result.sockets = sockets;
+    result.bytesPerSocket = await memoryPerSocket(gateway.child.pid!, viaGateway, sockets);
+    opts.log('live: event stream latency');
+    const count = opts.quick ? 100 : 1_000;
+    const directLatencies: number[] = [];
+    const gatewayLatencies: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      directLatencies.push(...(await eventLatencies(`${originUrl}/events?every=5&count=${count / 2}`, {})));
+      gatewayLatencies.push(...(await eventLatencies(`${gateway.url}/api/events?every=5&count=${count / 2}`, { cookie: sessionCookie, 'x-csrf': '1' })));
+    }
+    const directP99 = quantile(directLatencies, 0.99);
+    const gatewayP99 = quantile(gatewayLatencies, 0.99);
+    result.sse = { events: gatewayLatencies.length, directP99, gatewayP99, addedP99: gatewayP99 - directP99 };
+    return result;
+  } finally {
+    await gateway.stop();
+    await origin.stop();
+  }
+}
+
+function open(target: { url: string; headers: Record<string, string> }): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(target.url, { headers: target.headers, perMessageDeflate: false });
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+    socket.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+  });
+}
+
+async function closeAll(sockets: WebSocket[]): Promise<void> {
+  await Promise.all(sockets.map((s) => new Promise<void>((resolve) => {
+    if (s.readyState === WebSocket.CLOSED) return resolve();
+    s.once('close', () => resolve());
+    s.close();
+  })));
+}
+
+/** CLIENTS sockets, each keeping WINDOW 64-byte messages in flight to an echo; echoes per second. */
+async function messagesPerSecond(target: { url: string; headers: Record<string, string> }, ms: number): Promise<number> {
+  const sockets = await Promise.all(Array.from({ length: CLIENTS }, () => open(target)));
+  let echoes = 0;
+  let running = true;
+  for (const socket of sockets) {
+    socket.on('message', () => {
+      echoes++;
+      if (running) socket.send(PAYLOAD, { binary: false });
+    });
+    for (let i = 0; i < WINDOW; i++) socket.send(PAYLOAD, { binary: false });
+  }
+  await sleep(Math.min(1_000, ms / 4)); // warm-up
+  const start = echoes;
+  const started = performance.now();
+  await sleep(ms);
+  const rate = ((echoes - start) * 1000) / (performance.now() - started);
+  running = false;
+  await closeAll(sockets);
+  return rate;
+}
+
+function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? 0) * 1024;
+}
+
+/** The gateway's resident memory grown by `count` idle sockets, per socket. */
+async function memoryPerSocket(pid: number, target: { url: string; headers: Record<string, string> }, count: number): Promise<number> {
+  await closeAll(await Promise.all(Array.from({ length: 100 }, () => open(target)))); // warm the code paths
+  await sleep(1_000);
+  const before = rssBytes(pid);
+  const sockets: WebSocket[] = [];
+  for (let i = 0; i < count; i += 200) {
+    sockets.push(...(await Promise.all(Array.from({ length: Math.min(200, count - i) }, () => open(target)))));
+  }
+  await sleep(2_000);
+  const after = rssBytes(pid);
+  await closeAll(sockets);
+  return (after - before) / count;
+}
+
+/** Each event's delay from the origin's write to its arrival here, in ms. */
+async function eventLatencies(url: string, headers: Record<string, string>): Promise<number[]> {
+  const latencies: number[] = [];
+  const res = await fetch(url, { headers });
+  if (!res.ok || !res.body) throw new Error(`event stream ${url}: ${res.status}`);
+  const decoder = new TextDecoder();
+  let pending = '';
+  const reader = res.body.getReader();
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    const arrived = now();
+    pending += decoder.decode(chunk.value, { stream: true });
+    const events = pending.split('\n\n');
+    pending = events.pop() ?? '';
+    for (const event of events) {
+      const sent = Number(/^data: (.+)$/m.exec(event)?.[1]);
+      if (Number.isFinite(sent)) latencies.push(arrived - sent);
+    }
+  }
+  return latencies;
+}
+
+export function formatLive(r: LiveResult): string {
+  const median = (xs: number[]) => spread(xs).median;
+  const rounds = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
+  return [
+    `Live: WebSocket messages/s (${CLIENTS} sockets x ${WINDOW} 64-byte messages in flight, echoes counted; rounds interleaved)`,
+    `  direct to the origin:  ${rounds(r.direct)} (median ${median(r.direct).toFixed(0)})`,
+    `  through the gateway:   ${rounds(r.gateway)} (median ${median(r.gateway).toFixed(0)})`,
+    `  gateway/direct:        x${(median(r.gateway) / median(r.direct)).toFixed(2)}`,
+    `  gateway memory per idle open socket at ${r.sockets} sockets: ${(r.bytesPerSocket / 1024).toFixed(1)} KB (RSS growth / sockets)`,
+    `  event stream, ${r.sse.events} events: p99 delay direct ${r.sse.directP99.toFixed(2)} ms, through the gateway ${r.sse.gatewayP99.toFixed(2)} ms, added ${r.sse.addedP99.toFixed(2)} ms`,
+  ].join('\n');
+}

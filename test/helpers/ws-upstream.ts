@@ -1,0 +1,65 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+// A WebSocket upstream on 127.0.0.1:0: records every handshake that reached it, echoes each
+// message as it came (text as text, binary as binary), and answers "close:<code>" by closing
+// with that code and the reason "bye", and "pause:<ms>" by not reading for that long. Pings get ws's automatic pong (so a relayed ping is
+// answered); `pings` counts those it received.
+
+export interface SeenHandshake {
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
+export interface WsUpstream {
+  url: string;
+  handshakes: SeenHandshake[];
+  /** the sockets open at the upstream */
+  sockets: Set<WebSocket>;
+  pings: Buffer[];
+  close(): Promise<void>;
+}
+
+export async function startWsUpstream(opts: { protocol?: string } = {}): Promise<WsUpstream> {
+  const handshakes: SeenHandshake[] = [];
+  const sockets = new Set<WebSocket>();
+  const pings: Buffer[] = [];
+  const server = createServer((_req, res) => res.writeHead(404).end());
+  const wss = new WebSocketServer({
+    server,
+    maxPayload: 64 * 1024 * 1024,
+    handleProtocols: (offered) => (opts.protocol && offered.has(opts.protocol) ? opts.protocol : false),
+  });
+  wss.on('connection', (socket, request) => {
+    handshakes.push({ url: request.url ?? '', headers: request.headers });
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('ping', (data: Buffer) => pings.push(data));
+    socket.on('message', (data: Buffer, isBinary) => {
+      const text = isBinary ? '' : data.toString();
+      if (text.startsWith('close:')) socket.close(Number(text.slice(6)), 'bye');
+      else if (text.startsWith('pause:')) {
+        // stop reading for a while: what the client sends meanwhile piles up
+        socket.pause();
+        setTimeout(() => socket.resume(), Number(text.slice(6)));
+      }
+      else socket.send(data, { binary: isBinary });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    handshakes,
+    sockets,
+    pings,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.terminate();
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
