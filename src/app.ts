@@ -25,6 +25,7 @@ import type { SessionStore } from './store/store.js';
 import { RefreshLock } from './tokens/refresh-lock.js';
 import { ServiceTokens } from './tokens/service-tokens.js';
 import { SessionTokens } from './tokens/session-tokens.js';
+import { httpsOption, renewListenerCertificate } from './tls/https-listener.js';
 
 /** how long a decoded session serves the calls of a burst (see session-cache.ts) */
 const SESSION_CACHE_MS = 1_000;
@@ -59,7 +60,10 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     logController: new OneLinePerRequest(),
     childLoggerFactory: lazyChildLogger,
     bodyLimit: 1024 * 1024,
+    // server.tls: HTTPS (fastify's types pick the http server either way; the listener is https)
+    ...(httpsOption(config.server.tls) as object),
   });
+  renewListenerCertificate(app, config.server.tls);
   const store = options.store ?? createStore(config.store, app.log);
   let ctx: GatewayContext | undefined;
   // runs once in-flight calls are done (or cut off): refreshes still running get a moment to

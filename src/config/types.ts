@@ -8,6 +8,24 @@ export interface ServerConfig {
   /** origin the browser uses, without a trailing slash */
   publicUrl: string;
   trustProxy: boolean | string | number;
+  /** serve HTTPS (server.tls) */
+  tls?: ServerTlsConfig;
+}
+
+/** PEM files (absolute paths), checked at load; re-read on SIGHUP (src/tls/). */
+export interface TlsFilesConfig {
+  /** CA certificates to trust instead of Node's default store */
+  ca?: string;
+  /** a client certificate (mutual TLS), always with its key */
+  cert?: string;
+  key?: string;
+  /** the name to send (SNI) and to check the server certificate against (routes only) */
+  servername?: string;
+}
+
+export interface ServerTlsConfig {
+  cert: string;
+  key: string;
 }
 
 export interface SentinelConfig {
@@ -28,6 +46,7 @@ export interface StoreConfig {
   sentinel?: SentinelConfig;
   cluster?: ClusterConfig;
   keyPrefix: string;
+  tls?: TlsFilesConfig;
 }
 
 export interface SessionConfig {
@@ -45,6 +64,8 @@ export type TokenEndpointAuthMethod =
   | 'client_secret_basic'
   | 'client_secret_post'
   | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
   | 'none';
 
 export interface OidcConfig {
@@ -58,6 +79,8 @@ export interface OidcConfig {
   /** at most this many token endpoint requests in flight at once from one instance */
   tokenConcurrency: number;
   postLogoutRedirectUri?: string;
+  /** for every call to the IdP; its cert is the client certificate of tls_client_auth */
+  tls?: TlsFilesConfig;
 }
 
 export interface TokenSourceConfig {
@@ -70,6 +93,7 @@ export interface TokenSourceConfig {
   scope?: string;
   maxRefreshes: number;
   refreshBeforeMs: number;
+  tls?: TlsFilesConfig;
 }
 
 export interface SoapConfig {
@@ -92,6 +116,7 @@ export interface RouteConfig {
   retryOn401: boolean;
   timeoutMs: number;
   soap?: SoapConfig;
+  tls?: TlsFilesConfig;
 }
 
 export interface GatewayConfig {

@@ -143,6 +143,10 @@ async function clientAuth(settings: OidcConfig): Promise<oidc.ClientAuth> {
       return oidc.ClientSecretPost(settings.clientSecret);
     case 'none':
       return oidc.None();
+    case 'tls_client_auth':
+    case 'self_signed_tls_client_auth':
+      // RFC 8705: the client id in the body, the certificate on the connection (oidc.tls)
+      return oidc.TlsClientAuth();
     case 'private_key_jwt': {
       const jwk = JSON.parse(await readFile(settings.privateKeyFile ?? '', 'utf8')) as JWK;
       const key = await importJWK(jwk, jwk.alg ?? 'RS256');

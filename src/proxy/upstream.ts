@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { Pool, errors as undiciErrors } from 'undici';
+import { errors as undiciErrors } from 'undici';
 import type { RouteConfig } from '../config/types.js';
 import { errors, type GatewayError } from '../errors.js';
+import { createUpstreamPool, type UpstreamPool } from '../tls/upstream-pool.js';
 import { HOP_BY_HOP } from './forward-headers.js';
 
 // One route's upstream: an undici connection pool, where a request path goes, and what of
@@ -22,22 +23,19 @@ const WHOLE_BODY_BYTES = 16 * 1024;
 const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:/i;
 
 export class Upstream {
-  private readonly pool: Pool;
+  private readonly pool: UpstreamPool;
   /** the path prefix the gateway serves the route under ('' for '/') */
   private readonly prefix: string;
   private readonly rewritePrefix: string;
 
-  constructor(route: Pick<RouteConfig, 'prefix' | 'upstream' | 'rewritePrefix' | 'timeoutMs'>) {
+  constructor(route: Pick<RouteConfig, 'prefix' | 'upstream' | 'rewritePrefix' | 'timeoutMs' | 'tls'>) {
     const url = new URL(route.upstream);
     this.prefix = route.prefix === '/' ? '' : route.prefix;
     let rewrite = route.rewritePrefix || url.pathname;
     if (!this.prefix.endsWith('/') && rewrite.endsWith('/')) rewrite = rewrite.slice(0, -1);
     this.rewritePrefix = rewrite;
-    this.pool = new Pool(url.origin, {
-      connections: 128,
-      headersTimeout: route.timeoutMs,
-      bodyTimeout: route.timeoutMs,
-    });
+    const poolOptions = { connections: 128, headersTimeout: route.timeoutMs, bodyTimeout: route.timeoutMs };
+    this.pool = createUpstreamPool(url, { name: route.prefix, tls: route.tls, poolOptions });
   }
 
   /** The upstream path of a request URL under the route's prefix; 400 for a path that climbs out. */
