@@ -72,6 +72,7 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     await ctx?.refreshLock.drain(SHUTDOWN_REFRESH_WAIT_MS);
     await ctx?.serviceTokens.close?.();
     await ctx?.sessionCache.close();
+    await ctx?.idp.close();
     await store.close();
   });
   try {
@@ -122,6 +123,7 @@ async function context(config: GatewayConfig, store: SessionStore, options: AppO
       jwksUri: idp.metadata.jwks_uri ?? new URL('jwks', `${idp.metadata.issuer}/`).href,
       maxAgeSeconds: 120,
       clockToleranceSeconds: 30,
+      fetch: idp.fetch,
     }),
     logins: new LoginTransactions(store, cipher),
     tokens,

@@ -6,7 +6,7 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ServerTlsConfig, TlsFilesConfig } from './types.js';
+import type { RouteConfig, ServerTlsConfig, TlsFilesConfig } from './types.js';
 import { section, type Parse, type Reader } from './validate.js';
 import { text } from './values.js';
 
@@ -82,4 +82,19 @@ export function tlsServer(baseDir: string): Parse<ServerTlsConfig> {
     const { cert, key } = certAndKey(r, baseDir, true);
     return cert === undefined || key === undefined ? undefined : { cert, key };
   });
+}
+
+/**
+ * Certificate-bound access tokens (RFC 8705 §3): a token the IdP bound to the gateway's
+ * client certificate (`cnf.x5t#S256`) is only accepted with that certificate. So a
+ * `token: session` route to an https:// upstream with no client certificate of its own
+ * presents oidc.tls's (an upstream that does not ask for one never sees it).
+ */
+export function withBoundCertificate(routes: RouteConfig[], oidcTls: TlsFilesConfig | undefined): RouteConfig[] {
+  const { cert, key } = oidcTls ?? {};
+  if (cert === undefined || key === undefined) return routes;
+  return routes.map((route) =>
+    route.token !== 'session' || !route.upstream.startsWith('https:') || route.tls?.cert !== undefined
+      ? route
+      : { ...route, tls: { ...route.tls, cert, key } });
 }

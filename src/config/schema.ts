@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { routes, tokenSources } from './schema-routes.js';
-import { tlsClient, tlsServer } from './schema-tls.js';
+import { tlsClient, tlsServer, withBoundCertificate } from './schema-tls.js';
 import type { GatewayConfig, OidcConfig, ServerConfig, SessionConfig, StoreConfig } from './types.js';
 import { parseDuration } from './units.js';
 import { isMapping, listOf, run, section, type ConfigProblem, type Parse } from './validate.js';
@@ -26,7 +26,7 @@ export function validateConfig(raw: unknown, opts: SchemaOptions, problems: Conf
     const rawSources = r.peek('tokenSources');
     const routeList = r.get('routes', routes(isMapping(rawSources) ? Object.keys(rawSources) : [], opts.baseDir), []);
     if (server === undefined || store === undefined || session === undefined || oidc === undefined) return undefined;
-    return { server, store, session, oidc, tokenSources: sources, routes: routeList };
+    return { server, store, session, oidc, tokenSources: sources, routes: withBoundCertificate(routeList, oidc.tls) };
   });
   return run(root, raw ?? {}, { path: '', problems });
 }

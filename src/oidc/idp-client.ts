@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import type { OidcConfig } from '../config/types.js';
+import { TlsFetch, type FetchLike } from '../tls/tls-fetch.js';
 import { TokenConcurrency } from './token-concurrency.js';
 
 // The gateway's side of OpenID Connect, on openid-client: discovery, the authorization
@@ -43,6 +44,7 @@ export class IdpClient {
     private readonly config: oidc.Configuration,
     private readonly settings: OidcConfig,
     readonly redirectUri: string,
+    private readonly tls?: TlsFetch,
   ) {
     this.tokenRequests = new TokenConcurrency(settings.tokenConcurrency);
   }
@@ -51,15 +53,31 @@ export class IdpClient {
     const issuer = new URL(settings.issuer);
     const options: oidc.DiscoveryRequestOptions = { timeout: IDP_TIMEOUT_SECONDS };
     if (issuer.protocol === 'http:') options.execute = [oidc.allowInsecureRequests];
+    // oidc.tls: every call to the IdP (discovery, JWKS, token, revocation) with its CA and
+    // client certificate (the one RFC 8705 client authentication presents)
+    const tls = settings.tls === undefined ? undefined : new TlsFetch('oidc.tls', settings.tls);
+    if (tls !== undefined) options[oidc.customFetch] = tls.fetch;
     let config: oidc.Configuration;
     try {
-      const metadata = { token_endpoint_auth_method: settings.tokenEndpointAuthMethod };
+      const metadata: Partial<oidc.ClientMetadata> = { token_endpoint_auth_method: settings.tokenEndpointAuthMethod };
+      if (settings.tokenEndpointAuthMethod.endsWith('tls_client_auth')) metadata.use_mtls_endpoint_aliases = true;
       config = await oidc.discovery(issuer, settings.clientId, metadata, await clientAuth(settings), options);
     } catch (e) {
+      await tls?.close();
       throw new DiscoveryError(new URL('.well-known/openid-configuration', withSlash(issuer)).href, e);
     }
     config.timeout = IDP_TIMEOUT_SECONDS;
-    return new IdpClient(config, settings, `${publicUrl}/auth/callback`);
+    if (tls !== undefined) config[oidc.customFetch] = tls.fetch;
+    return new IdpClient(config, settings, `${publicUrl}/auth/callback`, tls);
+  }
+
+  /** The fetch every IdP call uses (the logout token's JWKS too); undefined: the global one. */
+  get fetch(): FetchLike | undefined {
+    return this.tls?.fetch;
+  }
+
+  async close(): Promise<void> {
+    await this.tls?.close();
   }
 
   get metadata(): Readonly<oidc.ServerMetadata> {

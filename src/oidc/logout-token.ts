@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors as jose, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, errors as jose, jwtVerify, type FetchImplementation, type JWTPayload } from 'jose';
 
 // OpenID Connect Back-Channel Logout 1.0 §2.6: the checks a logout token must pass.
 // The signature by a key of the issuer's JWKS (asymmetric algorithms only, so never
@@ -31,13 +31,19 @@ export interface LogoutTokenOptions {
   /** how old (by iat) a logout token may be */
   maxAgeSeconds: number;
   clockToleranceSeconds: number;
+  /** the IdP's fetch (oidc.tls); default the global one */
+  fetch?: (url: string, options: object) => Promise<Response>;
 }
 
 export class LogoutTokenVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
 
   constructor(private readonly options: LogoutTokenOptions) {
-    this.jwks = createRemoteJWKSet(new URL(options.jwksUri), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
+    this.jwks = createRemoteJWKSet(new URL(options.jwksUri), {
+      timeoutDuration: 5_000,
+      cooldownDuration: 30_000,
+      ...(options.fetch === undefined ? {} : { [customFetch]: options.fetch as FetchImplementation }),
+    });
   }
 
   /** How long a jti must be remembered: as long as a token carrying it would be accepted. */

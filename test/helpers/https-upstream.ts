@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { CertFiles } from './certs.js';
@@ -31,11 +32,14 @@ export async function startHttpsUpstream(opts: HttpsUpstreamOptions): Promise<Ht
   const server: Server = createServer({ cert: opts.server.certPem, key: opts.server.keyPem, ...mutual }, (req, res) => {
     const peer = (req.socket as TLSSocket).getPeerCertificate();
     const cn = peer && typeof peer.subject?.CN === 'string' ? peer.subject.CN : '';
+    const x509 = (req.socket as TLSSocket).getPeerX509Certificate();
+    // RFC 8705 §3.1: what a certificate-bound token's cnf.x5t#S256 must equal
+    const thumbprint = x509 === undefined ? '' : createHash('sha256').update(x509.raw).digest('base64url');
     clientNames.push(cn);
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ url: req.url, clientCertificate: cn, authorization: req.headers.authorization ?? null }));
+      res.end(JSON.stringify({ url: req.url, clientCertificate: cn, thumbprint, authorization: req.headers.authorization ?? null }));
     });
   });
   server.on('secureConnection', () => handshakes++);
