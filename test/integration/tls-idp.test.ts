@@ -5,7 +5,7 @@ import { createPki, type CertFiles, type TestPki } from '../helpers/certs.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { certificateThumbprint, selfSignedClientMetadata, startHttpsIdp, tlsClientAuthMetadata, TrustingJar } from '../helpers/https-idp.js';
 import { startHttpsUpstream, type HttpsUpstream } from '../helpers/https-upstream.js';
-import type { TestIdp } from '../helpers/idp.js';
+import { SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET, type TestIdp } from '../helpers/idp.js';
 import { loginThroughGateway } from '../helpers/login.js';
 
 // oidc.tls against oidc-provider's mTLS feature over HTTPS: a private CA for every call to
@@ -101,6 +101,30 @@ describe('the IdP over TLS (oidc.tls)', () => {
   it('an IdP certificate from another CA stops the start with the reason', async () => {
     await expect(gatewayWith('bff-mtls', 'tls_client_auth', { ca: otherPki.ca, cert: clientCert.cert, key: clientCert.key }))
       .rejects.toThrow(/discovery failed.*(certificate|UNABLE_TO_VERIFY)/is);
+  });
+
+  it('token sources reach a token endpoint behind the private CA (tokenSources.<name>.tls); another CA: 503', async () => {
+    const source = (ca: string) => ({ tokenEndpoint: `${idp.issuer}/token`, grant: 'client_credentials', clientId: SERVICE_CLIENT_ID, clientSecret: SERVICE_CLIENT_SECRET, tls: { ca } });
+    const routeTls = { ca: pki.ca, cert: clientCert.cert, key: clientCert.key };
+    const gw = await startGateway({
+      idp,
+      store: 'memory',
+      config: {
+        oidc: { clientId: 'bff-mtls', clientSecret: null, tokenEndpointAuthMethod: 'tls_client_auth', tls: routeTls },
+        tokenSources: { internal: source(pki.ca), foreign: source(otherPki.ca) },
+      },
+      routes: [
+        { prefix: '/svc', upstream: upstream.url, token: 'internal', requireSession: false, tls: routeTls },
+        { prefix: '/svc-foreign', upstream: upstream.url, token: 'foreign', requireSession: false, tls: routeTls },
+      ],
+    });
+    gateways.push(gw);
+    const ok = await fetch(`${gw.url}/svc/reports`);
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { authorization: string }).authorization).toMatch(/^Bearer ./);
+    const refused = await fetch(`${gw.url}/svc-foreign/reports`);
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ error: 'token_service_unavailable' });
   });
 
   it('the logout token verifier fetches the JWKS through the same TLS settings', async () => {
