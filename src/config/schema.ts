@@ -55,6 +55,10 @@ const storeSection = (baseDir: string) => section<StoreConfig>((r) => {
     const found = kinds.length === 0 ? 'none is set' : `found ${kinds.join(', ')}`;
     r.report(`exactly one of url, sentinel or cluster is required (${found})`);
   }
+  const url = r.peek('url');
+  if (r.has('tls') && typeof url === 'string' && !/^rediss:/i.test(url)) {
+    r.report('needs a rediss:// store.url (or Sentinel or Cluster)', 'tls');
+  }
   return {
     url: r.opt('url', redisUrl),
     sentinel: r.opt('sentinel', section((s) => {

@@ -75,6 +75,7 @@ describe('tls sections', () => {
     expect(problems(route({ cert: 'client.crt' }))).toEqual([expect.stringMatching(/^routes\[0\]\.tls\.key: cert and key go together/)]);
     expect(problems(route({ ca: 'ca.crt' }, 'http://127.0.0.1:9101'))).toEqual(['routes[0].tls: applies to https:// upstreams only']);
     expect(problems(route({ ca: 'ca.crt', insecureSkipVerify: true }))).toEqual(['routes[0].tls.insecureSkipVerify: unknown key']);
+    expect(problems({ store: { url: 'redis://127.0.0.1:6379', tls: { ca: 'ca.crt' } } })).toEqual(['store.tls: needs a rediss:// store.url (or Sentinel or Cluster)']);
   });
 
   it('needs a client certificate for RFC 8705 client authentication', () => {

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPki, type CertFiles, type TestPki } from '../helpers/certs.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { startTestIdp, type TestIdp } from '../helpers/idp.js';
+import { loginThroughGateway } from '../helpers/login.js';
+import { startTlsRedis, type TlsRedis } from '../helpers/redis-tls.js';
+
+// store.tls: Redis over TLS (rediss://) with a private CA and a client certificate, against
+// Debian's redis-server with --tls-port. A store the gateway cannot trust, or one that
+// refuses the gateway's certificate, is a quick 503 session_store_unavailable.
+
+let pki: TestPki;
+let otherPki: TestPki;
+let redis: TlsRedis;
+let idp: TestIdp;
+let client: CertFiles;
+const gateways: TestGateway[] = [];
+
+beforeAll(async () => {
+  pki = createPki('Redis CA');
+  otherPki = createPki('Other CA');
+  client = pki.issue('bff-redis-client', { usage: 'client' });
+  redis = await startTlsRedis(pki, { authClients: true });
+  idp = await startTestIdp({ accessTokenTtl: 3600 });
+});
+
+afterAll(async () => {
+  for (const gw of gateways) await gw.close();
+  await idp?.close();
+  await redis?.close();
+  pki?.close();
+  otherPki?.close();
+});
+
+async function gatewayWith(tls: Record<string, string>): Promise<TestGateway> {
+  const gw = await startGateway({ idp, store: redis.url, routes: [], config: { store: { tls } } });
+  gateways.push(gw);
+  return gw;
+}
+
+describe('Redis over TLS (store.tls)', () => {
+  it('keeps sessions in a Redis that demands TLS and a client certificate', async () => {
+    const gw = await gatewayWith({ ca: pki.ca, cert: client.cert, key: client.key });
+    expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
+    const { sessionCookie } = await loginThroughGateway(gw.url);
+    const user = await fetch(`${gw.url}/auth/user`, { headers: { 'x-csrf': '1', cookie: sessionCookie } });
+    expect(user.status).toBe(200);
+    // the session is in that Redis (seen through its plain port)
+    const inspect = redis.node.client();
+    expect((await inspect.keys('bff:s:*')).length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['a store certificate from another CA', () => ({ ca: otherPki.ca, cert: client.cert, key: client.key })],
+    ['no client certificate', () => ({ ca: pki.ca })],
+  ])('%s: 503 session_store_unavailable at once, never a hang', async (_what, tls) => {
+    const good = gateways[0]!;
+    const { sessionCookie } = await loginThroughGateway(good.url);
+    const gw = await gatewayWith(tls());
+    expect((await fetch(`${gw.url}/readyz`)).status).toBe(503);
+    const started = Date.now();
+    const res = await fetch(`${gw.url}/auth/user`, { headers: { 'x-csrf': '1', cookie: sessionCookie } });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: 'session_store_unavailable' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
