@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { ConnectionOptions, SecureVersion } from 'node:tls';
+import type { SecureVersion } from 'node:tls';
 import type { TlsFilesConfig } from '../config/types.js';
 
 // The contents of a `tls:` section's files as Node's tls.connect options. Read anew on
@@ -29,16 +29,6 @@ export function clientTlsOptions(files: TlsFilesConfig | undefined): ClientTlsOp
   }
   if (files?.servername !== undefined) options.servername = files.servername;
   return options;
-}
-
-/** The same, typed for tls.connect (ioredis, node:https). */
-export function connectionOptions(files: TlsFilesConfig | undefined): ConnectionOptions {
-  return clientTlsOptions(files);
-}
-
-/** The files a section names (what a reload re-reads). */
-export function tlsFileList(files: TlsFilesConfig | undefined): string[] {
-  return [files?.ca, files?.cert, files?.key].filter((f): f is string => f !== undefined);
 }
 
 /** Throws unless the key is the certificate's own (say, a renewal caught between two file writes). */

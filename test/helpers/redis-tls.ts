@@ -1,6 +1,6 @@
 import type { TestPki } from './certs.js';
 import { freePort } from './free-port.js';
-import { startDataNode, tempRoot, type RedisProcess } from './redis-process.js';
+import { startDataNode, startSentinelNode, tempRoot, type RedisProcess } from './redis-process.js';
 
 // A redis-server serving TLS (Debian's build has it) on a port of its own, with its plain
 // port kept for the helpers' readiness check and for inspection. Its certificate is signed
@@ -32,4 +32,43 @@ export async function startTlsRedis(pki: TestPki, opts: { authClients: boolean }
       root.remove();
     },
   };
+}
+
+/** A Sentinel deployment over TLS: a master, a replica and one sentinel, each with a TLS port. */
+export interface TlsSentinel {
+  /** the sentinel's TLS address, for store.sentinel.nodes */
+  nodes: string[];
+  name: string;
+  close(): Promise<void>;
+}
+
+export async function startTlsSentinel(pki: TestPki): Promise<TlsSentinel> {
+  const root = tempRoot('bff-sentinel-tls-');
+  const processes: RedisProcess[] = [];
+  const server = pki.issue(`redis-sentinel-${Date.now()}`);
+  const tlsArgs = ['--tls-cert-file', server.cert, '--tls-key-file', server.key, '--tls-ca-cert-file', pki.ca, '--tls-auth-clients', 'no', '--tls-replication', 'yes'];
+  const close = async () => {
+    await Promise.all(processes.map((p) => p.kill()));
+    root.remove();
+  };
+  try {
+    const masterTls = await freePort();
+    processes.push(await startDataNode(root.dir, ['--tls-port', String(masterTls), ...tlsArgs]));
+    const replicaTls = await freePort();
+    processes.push(await startDataNode(root.dir, ['--tls-port', String(replicaTls), ...tlsArgs, '--replicaof', '127.0.0.1', String(masterTls)]));
+    const sentinelTls = await freePort();
+    const conf = [];
+    for (let i = 0; i < tlsArgs.length; i += 2) conf.push(`${tlsArgs[i]!.slice(2)} ${tlsArgs[i + 1]}`);
+    const sentinel = await startSentinelNode(root.dir, [
+      `tls-port ${sentinelTls}`,
+      ...conf,
+      `sentinel monitor mymaster 127.0.0.1 ${masterTls} 1`,
+      'sentinel down-after-milliseconds mymaster 2000',
+    ]);
+    processes.push(sentinel);
+    return { nodes: [`127.0.0.1:${sentinelTls}`], name: 'mymaster', close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }

@@ -3,7 +3,7 @@ import { createPki, type CertFiles, type TestPki } from '../helpers/certs.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
 import { loginThroughGateway } from '../helpers/login.js';
-import { startTlsRedis, type TlsRedis } from '../helpers/redis-tls.js';
+import { startTlsRedis, startTlsSentinel, type TlsRedis } from '../helpers/redis-tls.js';
 
 // store.tls: Redis over TLS (rediss://) with a private CA and a client certificate, against
 // Debian's redis-server with --tls-port. A store the gateway cannot trust, or one that
@@ -63,5 +63,25 @@ describe('Redis over TLS (store.tls)', () => {
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: 'session_store_unavailable' });
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('works through Sentinel over TLS (sentinels and data nodes)', async () => {
+    const sentinel = await startTlsSentinel(pki);
+    try {
+      const gw = await startGateway({
+        idp,
+        store: 'memory',
+        routes: [],
+        config: { store: { url: null, sentinel: { name: sentinel.name, nodes: sentinel.nodes }, tls: { ca: pki.ca } } },
+      });
+      gateways.push(gw);
+      await expect.poll(async () => (await fetch(`${gw.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
+      const { sessionCookie } = await loginThroughGateway(gw.url);
+      const user = await fetch(`${gw.url}/auth/user`, { headers: { 'x-csrf': '1', cookie: sessionCookie } });
+      expect(user.status).toBe(200);
+    } finally {
+      await gateways.pop()?.close();
+      await sentinel.close();
+    }
   });
 });
