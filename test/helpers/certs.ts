@@ -36,7 +36,8 @@ export interface IssueOptions {
   cn?: string;
   /** validity in days; a negative number makes a certificate that expired that long ago */
   days?: number;
-  usage?: 'server' | 'client';
+  /** extendedKeyUsage; `both` for a peer that is server and client (Redis nodes on their cluster bus) */
+  usage?: 'server' | 'client' | 'both';
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -64,7 +65,7 @@ export function createPki(label = 'Test CA'): TestPki {
       const days = opts.days ?? 2;
       newKey(dir, `${name}.key`);
       openssl(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${opts.cn ?? name}`, '-out', `${name}.csr`], dir);
-      const usage = opts.usage === 'client' ? 'clientAuth' : 'serverAuth';
+      const usage = { server: 'serverAuth', client: 'clientAuth', both: 'serverAuth,clientAuth' }[opts.usage ?? 'server'];
       writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san.join(',')}\nextendedKeyUsage=${usage}\nbasicConstraints=CA:FALSE\n`);
       // `openssl x509 -req` has no "not before"; `openssl ca` has both ends, so an expired
       // certificate is signed with -startdate/-enddate in the past

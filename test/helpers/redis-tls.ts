@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { TestPki } from './certs.js';
 import { freePort } from './free-port.js';
-import { startDataNode, startSentinelNode, tempRoot, type RedisProcess } from './redis-process.js';
+import { parseInfo, startDataNode, startSentinelNode, tempRoot, waitFor, type RedisProcess } from './redis-process.js';
 
 // A redis-server serving TLS (Debian's build has it) on a port of its own, with its plain
 // port kept for the helpers' readiness check and for inspection. Its certificate is signed
@@ -67,6 +69,43 @@ export async function startTlsSentinel(pki: TestPki): Promise<TlsSentinel> {
     ]);
     processes.push(sentinel);
     return { nodes: [`127.0.0.1:${sentinelTls}`], name: 'mymaster', close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** A Redis Cluster over TLS (tls-cluster: the bus too): three masters, created through their TLS ports. */
+export async function startTlsCluster(pki: TestPki): Promise<{ nodes: string[]; close(): Promise<void> }> {
+  const root = tempRoot('bff-cluster-tls-');
+  const processes: RedisProcess[] = [];
+  const server = pki.issue(`redis-cluster-${Date.now()}`, { usage: 'both' });
+  const close = async () => {
+    await Promise.all(processes.map((p) => p.kill()));
+    root.remove();
+  };
+  try {
+    const nodes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const tlsPort = await freePort();
+      processes.push(await startDataNode(root.dir, [
+        '--tls-port', String(tlsPort), '--tls-cert-file', server.cert, '--tls-key-file', server.key, '--tls-ca-cert-file', pki.ca,
+        '--tls-auth-clients', 'no', '--tls-replication', 'yes', '--tls-cluster', 'yes',
+        '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000',
+      ]));
+      nodes.push(`127.0.0.1:${tlsPort}`);
+    }
+    // created through the plain ports (the bus port is the plain port + 10000); with
+    // tls-cluster the nodes then announce their TLS ports to TLS clients
+    const plain = processes.map((p) => p.address);
+    await promisify(execFile)('redis-cli', ['--cluster', 'create', ...plain, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 20_000 });
+    const clients = processes.map((p) => p.client());
+    for (const client of clients) {
+      await waitFor('cluster_state:ok on every node', 15_000, async () =>
+        parseInfo(String(await client.call('CLUSTER', 'INFO')))['cluster_state'] === 'ok' ? true : undefined,
+      );
+    }
+    return { nodes, close };
   } catch (e) {
     await close();
     throw e;

@@ -3,7 +3,7 @@ import { createPki, type CertFiles, type TestPki } from '../helpers/certs.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
 import { loginThroughGateway } from '../helpers/login.js';
-import { startTlsRedis, startTlsSentinel, type TlsRedis } from '../helpers/redis-tls.js';
+import { startTlsCluster, startTlsRedis, startTlsSentinel, type TlsRedis } from '../helpers/redis-tls.js';
 
 // store.tls: Redis over TLS (rediss://) with a private CA and a client certificate, against
 // Debian's redis-server with --tls-port. A store the gateway cannot trust, or one that
@@ -82,6 +82,29 @@ describe('Redis over TLS (store.tls)', () => {
     } finally {
       await gateways.pop()?.close();
       await sentinel.close();
+    }
+  });
+
+  it('works with a Redis Cluster over TLS (every node, and the cluster bus)', async () => {
+    const cluster = await startTlsCluster(pki);
+    try {
+      const gw = await startGateway({
+        idp,
+        store: 'memory',
+        routes: [],
+        config: { store: { url: null, cluster: { nodes: cluster.nodes }, tls: { ca: pki.ca } } },
+      });
+      gateways.push(gw);
+      await expect.poll(async () => (await fetch(`${gw.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
+      for (let i = 0; i < 3; i++) {
+        // several sessions: they land in different slots, so on different nodes
+        const { sessionCookie } = await loginThroughGateway(gw.url);
+        const user = await fetch(`${gw.url}/auth/user`, { headers: { 'x-csrf': '1', cookie: sessionCookie } });
+        expect(user.status).toBe(200);
+      }
+    } finally {
+      await gateways.pop()?.close();
+      await cluster.close();
     }
   });
 });
