@@ -52,6 +52,8 @@ export interface GatewayOptions {
   redisUrl: string;
   upstream: string;
   core?: number;
+  /** the routes, instead of /api → upstream (the TLS rung has two) */
+  routes?: Record<string, unknown>[];
   /** more oidc settings (refreshBefore, ...) */
   oidc?: Record<string, unknown>;
 }
@@ -64,7 +66,7 @@ function configObject(opts: GatewayOptions, port: number): Record<string, unknow
     store: { url: opts.redisUrl, keyPrefix: 'bench:' },
     session: { secrets: [SESSION_SECRET], encryptionKeys: [SESSION_KEY] },
     oidc: { issuer: opts.idp.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshBefore: '60s', ...opts.oidc },
-    routes: [{ prefix: '/api', upstream: opts.upstream, token: 'session' }],
+    routes: opts.routes ?? [{ prefix: '/api', upstream: opts.upstream, token: 'session' }],
   };
 }
 
