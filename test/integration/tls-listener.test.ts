@@ -1,4 +1,7 @@
-import { copyFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { stringify } from 'yaml';
 import { request } from 'node:https';
 import { connect, type PeerCertificate } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -6,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPki, type TestPki } from '../helpers/certs.js';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
+import { gatewayConfigObject } from '../helpers/gateway.js';
 
 // server.tls: the gateway serves HTTPS, and renews its certificate on SIGHUP under load:
 // no call fails, connections already open carry on, new ones get the new certificate.
@@ -100,5 +104,18 @@ describe('the HTTPS listener (server.tls)', () => {
     expect(outcomes.ok).toBeGreaterThan(20);
     expect(gw.output()).toContain('TLS files re-read (SIGHUP)');
     expect(await callOnNewConnection()).toBe(200); // still up: SIGHUP did not end the process
+  });
+
+  it('`bff-gateway check`: a key that is not the certificate\'s own is a configuration error naming the key (exit 2)', async () => {
+    const other = pki.issue('someone-else');
+    const file = pki.path('mismatched.yaml');
+    const config = gatewayConfigObject({ idp, store: 'memory', config: { server: { tls: { cert: pki.path('tls.crt'), key: other.key } } } }, 8443);
+    writeFileSync(file, stringify(config));
+    const run = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = execFile(process.execPath, [resolve('dist/src/cli.js'), 'check', '--config', file], (error, _stdout, stderr) =>
+        done({ code: error ? (child.exitCode ?? 1) : 0, stderr }));
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/server\.tls\.key: .*someone-else\.key is not the private key of the certificate in .*tls\.crt/);
   });
 });
