@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
-import { reloadTlsOnSighup } from './tls/sighup.js';
+import { reloadTlsOnSighupAndChange } from './tls/sighup.js';
 
 // bff-gateway [check] --config FILE
 // Exit codes: 0 clean shutdown (or a valid config for `check`), 2 configuration error,
@@ -45,7 +45,7 @@ async function run(config: GatewayConfig): Promise<number> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   app.log.info({ port, publicUrl: config.server.publicUrl }, `bff-gateway listening on ${config.server.host}:${port}`);
-  reloadTlsOnSighup(app.log);
+  reloadTlsOnSighupAndChange(app.log);
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       app.log.info({ signal }, 'shutting down: draining in-flight requests');

@@ -27,6 +27,7 @@ export function renewListenerCertificate(app: FastifyInstance, tls: ServerTlsCon
   if (tls === undefined) return;
   const unregister = onTlsReload({
     name: 'server.tls',
+    files: [tls.cert, tls.key],
     reload: () => (app.server as unknown as HttpsServer).setSecureContext(secureContext(tls)),
   });
   app.addHook('onClose', async () => unregister());

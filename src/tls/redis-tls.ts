@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { TlsFilesConfig } from '../config/types.js';
 import { onTlsReload } from './reloads.js';
-import { clientTlsOptions } from './tls-material.js';
+import { clientTlsOptions, tlsFileList } from './tls-material.js';
 
 // store.tls for ioredis: one options object shared by every connection of a store (ioredis
 // copies the reference into duplicate() and into a cluster's node connections). A reload
@@ -18,6 +18,7 @@ export function redisTls(files: TlsFilesConfig): RedisTls {
   const options: ConnectionOptions = { ...clientTlsOptions(files) };
   const release = onTlsReload({
     name: 'store.tls',
+    files: tlsFileList(files),
     reload: () => {
       const next = clientTlsOptions(files);
       for (const key of ['ca', 'cert', 'key'] as const) delete options[key];

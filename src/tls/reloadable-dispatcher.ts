@@ -1,5 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { onTlsReload } from './reloads.js';
+import type { TlsFilesConfig } from '../config/types.js';
+import { tlsFileList } from './tls-material.js';
 
 // An undici dispatcher (a Pool, an Agent) built from TLS files, rebuilt on a TLS reload:
 // new calls go to the new one at once, while the old one is closed gracefully (undici's
@@ -10,9 +12,9 @@ export class ReloadableDispatcher<D extends Dispatcher> {
   private current: D;
   private readonly unregister: () => void;
 
-  constructor(name: string, private readonly make: () => D) {
+  constructor(name: string, files: TlsFilesConfig | undefined, private readonly make: () => D) {
     this.current = make();
-    this.unregister = onTlsReload({ name, reload: () => this.rebuild() });
+    this.unregister = onTlsReload({ name, files: tlsFileList(files), reload: () => this.rebuild() });
   }
 
   get dispatcher(): D {

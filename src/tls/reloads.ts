@@ -7,6 +7,8 @@
 export interface TlsReloadable {
   /** what the log says (e.g. "routes /api upstream") */
   readonly name: string;
+  /** the files it is built from (watched for changes, see watch.ts) */
+  readonly files: readonly string[];
   reload(): void | Promise<void>;
 }
 
@@ -22,6 +24,11 @@ const registered = new Set<TlsReloadable>();
 export function onTlsReload(target: TlsReloadable): () => void {
   registered.add(target);
   return () => registered.delete(target);
+}
+
+/** Every file some registered part is built from. */
+export function registeredTlsFiles(): string[] {
+  return [...new Set([...registered].flatMap((target) => target.files))];
 }
 
 /**

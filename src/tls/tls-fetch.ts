@@ -14,7 +14,7 @@ export class TlsFetch {
   private readonly agent: ReloadableDispatcher<Agent>;
 
   constructor(name: string, files: TlsFilesConfig) {
-    this.agent = new ReloadableDispatcher(name, () => new Agent({ connect: clientTlsOptions(files) }));
+    this.agent = new ReloadableDispatcher(name, files, () => new Agent({ connect: clientTlsOptions(files) }));
   }
 
   readonly fetch: FetchLike = async (url, options) => {

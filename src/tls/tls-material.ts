@@ -37,3 +37,8 @@ export function assertKeyMatches(certPem: string, keyPem: string): void {
     throw new Error('the key file does not match the certificate file (yet)');
   }
 }
+
+/** The files a section names (what a reload re-reads, and what is watched). */
+export function tlsFileList(files: TlsFilesConfig | undefined): string[] {
+  return [files?.ca, files?.cert, files?.key].filter((f): f is string => f !== undefined);
+}

@@ -23,7 +23,7 @@ export interface UpstreamPoolOptions {
 export function createUpstreamPool(url: URL, options: UpstreamPoolOptions): UpstreamPool {
   if (url.protocol !== 'https:') return new Pool(url.origin, options.poolOptions);
   const make = () => new Pool(url.origin, { ...options.poolOptions, connect: clientTlsOptions(options.tls) });
-  const pool = new ReloadableDispatcher(`routes ${options.name} upstream`, make);
+  const pool = new ReloadableDispatcher(`routes ${options.name} upstream`, options.tls, make);
   return {
     request: (opts) => pool.dispatcher.request(opts),
     close: () => pool.close(),

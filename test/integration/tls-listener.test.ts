@@ -106,6 +106,14 @@ describe('the HTTPS listener (server.tls)', () => {
     expect(await callOnNewConnection()).toBe(200); // still up: SIGHUP did not end the process
   });
 
+  it('renews its certificate when the files change on disk, without a signal', async () => {
+    const third = pki.issue('gateway-third');
+    copyFileSync(third.cert, pki.path('tls.crt'));
+    copyFileSync(third.key, pki.path('tls.key'));
+    await expect.poll(certificateOfNewConnection, { timeout: 15_000, interval: 200 }).toBe('gateway-third');
+    expect(gw.output()).toContain('TLS files re-read (file change)');
+  });
+
   it('`bff-gateway check`: a key that is not the certificate\'s own is a configuration error naming the key (exit 2)', async () => {
     const other = pki.issue('someone-else');
     const file = pki.path('mismatched.yaml');
