@@ -1,4 +1,6 @@
+import { copyFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reloadTls } from '../../src/tls/reloads.js';
 import { createPki, type CertFiles, type TestPki } from '../helpers/certs.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
@@ -63,6 +65,27 @@ describe('Redis over TLS (store.tls)', () => {
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: 'session_store_unavailable' });
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('a reload (SIGHUP) applies the new files to the next connection, and the open one is left alone', async () => {
+    copyFileSync(pki.ca, pki.path('store-ca.pem'));
+    const gw = await gatewayWith({ ca: pki.path('store-ca.pem'), cert: client.cert, key: client.key });
+    const ready = async () => (await fetch(`${gw.url}/readyz`)).status;
+    expect(await ready()).toBe(200);
+    copyFileSync(otherPki.ca, pki.path('store-ca.pem'));
+    await reloadTls();
+    expect(await ready()).toBe(200); // the open connection carries on
+    const inspect = redis.node.client();
+    await inspect.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    // reconnecting with the new (wrong) CA fails, however long it tries
+    await new Promise((r) => setTimeout(r, 1_500));
+    for (let i = 0; i < 3; i++) {
+      expect(await ready()).toBe(503);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    copyFileSync(pki.ca, pki.path('store-ca.pem'));
+    await reloadTls();
+    await expect.poll(ready, { timeout: 10_000 }).toBe(200);
   });
 
   it('works through Sentinel over TLS (sentinels and data nodes)', async () => {
