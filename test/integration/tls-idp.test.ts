@@ -1,4 +1,6 @@
+import { copyFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reloadTls } from '../../src/tls/reloads.js';
 import { LogoutTokenError, LogoutTokenVerifier } from '../../src/oidc/logout-token.js';
 import { TlsFetch } from '../../src/tls/tls-fetch.js';
 import { createPki, type CertFiles, type TestPki } from '../helpers/certs.js';
@@ -81,6 +83,25 @@ describe('the IdP over TLS (oidc.tls)', () => {
       expect(await accessTokenBinding(call.authorization)).toBe(expected);
     }
     expect(seen[0]!.authorization).not.toBe(seen[1]!.authorization); // the second call came after a refresh
+  });
+
+  it('an IdP that cannot be trusted any more (after a reload with another CA) is 503 token_service_unavailable, at once', async () => {
+    copyFileSync(pki.ca, pki.path('idp-ca.pem'));
+    const gw = await gatewayWith('bff-reload', 'tls_client_auth', { ca: pki.path('idp-ca.pem'), cert: clientCert.cert, key: clientCert.key });
+    await idp.upsertClient(tlsClientAuthMetadata('bff-reload', `${gw.url}/auth/callback`, 'CN=bff-gateway'));
+    const { sessionCookie } = await loginThroughGateway(gw.url, { jar: jar() });
+    const call = () => fetch(`${gw.url}/api/orders`, { headers: { 'x-csrf': '1', cookie: sessionCookie } });
+    expect((await call()).status).toBe(200);
+    copyFileSync(otherPki.ca, pki.path('idp-ca.pem'));
+    await reloadTls();
+    const started = Date.now();
+    const refused = await call(); // every call refreshes (30 s tokens, refreshBefore 60 s)
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ error: 'token_service_unavailable' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    copyFileSync(pki.ca, pki.path('idp-ca.pem'));
+    await reloadTls();
+    expect((await call()).status).toBe(200); // the session survived
   });
 
   it('self_signed_tls_client_auth: the registered self-signed certificate authenticates the gateway', async () => {
