@@ -78,6 +78,25 @@ describe('tls sections', () => {
     expect(problems({ store: { url: 'redis://127.0.0.1:6379', tls: { ca: 'ca.crt' } } })).toEqual(['store.tls: needs a rediss:// store.url (or Sentinel or Cluster)']);
   });
 
+  it('presents the IdP client certificate on token: session https routes without one of their own (bound tokens)', () => {
+    const config = load({
+      oidc: { issuer: 'https://idp.internal', clientId: 'bff', tokenEndpointAuthMethod: 'tls_client_auth', tls: { ca: 'ca.crt', cert: 'client.crt', key: 'client.key' } },
+      routes: [
+        { prefix: '/session', upstream: 'https://a.internal', tls: { ca: 'ca.crt' } },
+        { prefix: '/default-trust', upstream: 'https://b.internal' },
+        { prefix: '/own', upstream: 'https://c.internal', tls: { cert: 'server.crt', key: 'server.key' } },
+        { prefix: '/anonymous', upstream: 'https://d.internal', token: 'none' },
+        { prefix: '/plain', upstream: 'http://e.internal' },
+      ],
+    });
+    const tls = Object.fromEntries(config.routes.map((r) => [r.prefix, r.tls]));
+    expect(tls['/session']).toEqual({ ca: pki.ca, cert: client.cert, key: client.key });
+    expect(tls['/default-trust']).toEqual({ cert: client.cert, key: client.key });
+    expect(tls['/own']).toEqual({ cert: server.cert, key: server.key });
+    expect(tls['/anonymous']).toBeUndefined();
+    expect(tls['/plain']).toBeUndefined();
+  });
+
   it('needs a client certificate for RFC 8705 client authentication', () => {
     const oidc = (extra: Tree) => ({ oidc: { issuer: 'https://idp.internal', clientId: 'bff', tokenEndpointAuthMethod: 'self_signed_tls_client_auth', ...extra } });
     expect(problems(oidc({}))).toEqual([expect.stringMatching(/^oidc\.tls: is required with tokenEndpointAuthMethod self_signed_tls_client_auth/)]);
