@@ -52,12 +52,12 @@ export interface GatewayOptions {
   redisUrl: string;
   upstream: string;
   core?: number;
+  /** the routes, instead of /api → upstream (the TLS rung has two) */
+  routes?: Record<string, unknown>[];
   /** more oidc settings (refreshBefore, ...) */
   oidc?: Record<string, unknown>;
   /** the telemetry section (traces), when the rung measures it */
   telemetry?: Record<string, unknown>;
-  /** routes in place of the one /api route to `upstream` */
-  routes?: Record<string, unknown>[];
 }
 
 /** The YAML config every bench gateway runs with (they differ only in port). */

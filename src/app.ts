@@ -34,6 +34,7 @@ import type { SessionStore } from './store/store.js';
 import { RefreshLock } from './tokens/refresh-lock.js';
 import { ServiceTokens } from './tokens/service-tokens.js';
 import { SessionTokens } from './tokens/session-tokens.js';
+import { httpsOption, renewListenerCertificate } from './tls/https-listener.js';
 
 /** how long a decoded session serves the calls of a burst (see session-cache.ts) */
 const SESSION_CACHE_MS = 1_000;
@@ -72,7 +73,10 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     // a target the router refuses (e.g. a broken %-escape): {"error":"invalid_request"}
     frameworkErrors: renderFrameworkError,
     ...serverLimits(config.server),
+    // server.tls: HTTPS (fastify's types pick the http server either way; the listener is https)
+    ...(httpsOption(config.server.tls) as object),
   });
+  renewListenerCertificate(app, config.server.tls);
   app.server.maxConnections = config.server.maxConnections;
   const store = options.store ?? createStore(config.store, app.log);
   let ctx: GatewayContext | undefined;
@@ -84,6 +88,7 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
     await ctx?.refreshLock.drain(SHUTDOWN_REFRESH_WAIT_MS);
     await ctx?.serviceTokens.close?.();
     await ctx?.sessionCache.close();
+    await ctx?.idp.close();
     await store.close();
     await traces?.shutdown(); // flushes the spans still queued
   });
@@ -155,6 +160,7 @@ async function context(config: GatewayConfig, store: SessionStore, options: AppO
       jwksUri: idp.metadata.jwks_uri ?? new URL('jwks', `${idp.metadata.issuer}/`).href,
       maxAgeSeconds: 120,
       clockToleranceSeconds: 30,
+      fetch: idp.fetch,
     }),
     logins: new LoginTransactions(store, cipher),
     tokens,

@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { listenGateway } from './management/listen.js';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
+import { reloadTlsOnSighupAndChange } from './tls/sighup.js';
 
 // bff-gateway [check] --config FILE
 // Exit codes: 0 clean shutdown (or a valid config for `check`), 2 configuration error,
@@ -50,6 +51,7 @@ async function run(config: GatewayConfig): Promise<number> {
     app.log.info({ managementPort }, `management listener (/metrics, /admin) on ${management.host}:${managementPort}`);
   }
   app.log.info({ port, publicUrl: config.server.publicUrl }, `bff-gateway listening on ${config.server.host}:${port}`);
+  reloadTlsOnSighupAndChange(app.log);
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       app.log.info({ signal }, 'shutting down: draining in-flight requests');

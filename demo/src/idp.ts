@@ -1,9 +1,10 @@
 // The demo identity provider: oidc-provider 9 in a plain node http server, used by
 // `npm start` and by the integration tests (with stats and fault injection).
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Provider, type ClientMetadata, type Middleware } from 'oidc-provider';
+import { Provider, type ClientMetadata, type Configuration, type Middleware } from 'oidc-provider';
 import { ROUTES, SCOPES, buildProviderConfig } from './idp-config.js';
 import { createInteractionHandler, type DemoUser } from './idp-interactions.js';
 import { registerPasswordGrant } from './idp-password-grant.js';
@@ -22,6 +23,10 @@ export interface DemoIdpOptions {
   users: DemoUser[];
   accessTokenTtl?: number | (() => number); // seconds, default 60; a function is read on every issue
   refreshTokenTtl?: number; // seconds, default 1 day
+  /** serve HTTPS with these options (certificate, key, requestCert...); the default issuer becomes https:// */
+  https?: https.ServerOptions;
+  /** changes to the provider configuration (features such as mTLS) */
+  configure?: (config: Configuration) => void;
 }
 
 export interface TokenErrorBody {
@@ -69,23 +74,25 @@ function positiveSeconds(value: number): number {
 
 export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
   const host = opts.host ?? '127.0.0.1';
-  const server = http.createServer();
+  const server = opts.https ? https.createServer(opts.https) : http.createServer();
   await listen(server, opts.port ?? 0, host);
   const port = (server.address() as AddressInfo).port;
-  const issuer = (opts.issuer ?? `http://localhost:${port}`).replace(/\/$/, '');
+  const issuer = (opts.issuer ?? `${opts.https ? 'https' : 'http'}://localhost:${port}`).replace(/\/$/, '');
   const store = new IdpMemoryStore();
   const staticClientIds = new Set((opts.clients ?? []).map((c) => c.client_id));
   const { accessTokenTtl = 60, refreshTokenTtl = 24 * 3600 } = opts;
   let provider: Provider;
   try {
     if (new URL(issuer).pathname !== '/') throw new Error(`demo IdP issuer must be an origin: ${issuer}`);
-    provider = new Provider(issuer, await buildProviderConfig({
+    const config = await buildProviderConfig({
       clients: opts.clients ?? [],
       users: opts.users,
       store,
       accessTokenTtl: () => positiveSeconds(typeof accessTokenTtl === 'function' ? accessTokenTtl() : accessTokenTtl),
       refreshTokenTtl: positiveSeconds(refreshTokenTtl),
-    }));
+    });
+    opts.configure?.(config);
+    provider = new Provider(issuer, config);
     registerPasswordGrant(provider, opts.users, SCOPES);
   } catch (err) {
     server.close();

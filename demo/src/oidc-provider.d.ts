@@ -44,6 +44,8 @@ declare module 'oidc-provider' {
     /** a request header's value ('' when absent) */
     get(field: string): string;
     oidc?: OIDCContext;
+    /** the node request (its socket: the TLS peer certificate of mTLS) */
+    req: import('node:http').IncomingMessage;
   }
 
   export type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
@@ -169,6 +171,8 @@ declare module 'oidc-provider' {
   type Ttl<T> = number | ((ctx: KoaContext | undefined, token: T, client: Client) => number);
 
   export interface Configuration {
+    /** token endpoint authentication methods clients may register */
+    clientAuthMethods?: string[];
     adapter?: (model: string) => Adapter;
     clients?: ClientMetadata[];
     claims?: Record<string, string[]>;
@@ -207,6 +211,15 @@ declare module 'oidc-provider' {
       rpInitiatedLogout?: Feature<{
         logoutSource?: (ctx: KoaContext, form: string) => void | Promise<void>;
         postLogoutSuccessSource?: (ctx: KoaContext) => void | Promise<void>;
+      }>;
+      /** RFC 8705 (used by the HTTPS test IdP) */
+      mTLS?: Feature<{
+        certificateBoundAccessTokens?: boolean;
+        tlsClientAuth?: boolean;
+        selfSignedTlsClientAuth?: boolean;
+        getCertificate?: (ctx: KoaContext) => import('node:crypto').X509Certificate | string | undefined;
+        certificateAuthorized?: (ctx: KoaContext) => boolean;
+        certificateSubjectMatches?: (ctx: KoaContext, property: string, expected: string) => boolean;
       }>;
     };
   }

@@ -1,5 +1,6 @@
 // The tokenSources and routes sections.
 
+import { tlsClient } from './schema-tls.js';
 import type { RouteConfig, SoapConfig, TokenSourceConfig } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 import { listOf, mapOf, section, type Parse } from './validate.js';
@@ -12,7 +13,7 @@ function sourceName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error('a token source name may hold letters, digits, ".", "_" and "-"');
 }
 
-const tokenSource = section<TokenSourceConfig>((r) => {
+const tokenSource = (baseDir: string) => section<TokenSourceConfig>((r) => {
   const tokenEndpoint = r.req('tokenEndpoint', httpUrl);
   const grant = r.req('grant', oneOf('password', 'client_credentials'));
   const password = grant === undefined ? undefined : grant === 'password';
@@ -26,11 +27,12 @@ const tokenSource = section<TokenSourceConfig>((r) => {
     scope: r.opt('scope', text),
     maxRefreshes: r.get('maxRefreshes', integer(0), 10),
     refreshBeforeMs: r.get('refreshBefore', duration, parseDuration('60s')),
+    ...(r.has('tls') ? { tls: r.opt('tls', tlsClient(baseDir, { servername: false })) } : {}),
   };
   return tokenEndpoint === undefined || grant === undefined ? undefined : { tokenEndpoint, grant, ...source };
 });
 
-export const tokenSources = mapOf(tokenSource, sourceName);
+export const tokenSources = (baseDir: string) => mapOf(tokenSource(baseDir), sourceName);
 
 function routePrefix(value: unknown): string {
   const prefix = text(value);
@@ -66,7 +68,7 @@ const soap = section<SoapConfig>((r) => {
   return operations === undefined ? { version, inject, element, maxBytes } : { version, inject, element, maxBytes, operations };
 });
 
-function route(sourceNames: string[], prefixes: Map<string, string>): Parse<RouteConfig> {
+function route(sourceNames: string[], prefixes: Map<string, string>, baseDir: string): Parse<RouteConfig> {
   const tokens = [...RESERVED_TOKENS, ...sourceNames];
   const token: Parse<string> = (value) => {
     const name = text(value);
@@ -91,7 +93,11 @@ function route(sourceNames: string[], prefixes: Map<string, string>): Parse<Rout
       soap: r.opt('soap', soap),
       websocket: r.get('websocket', bool, false),
       websocketMaxBytes: r.get('websocketMaxBytes', size, parseSize('1mb')),
+      ...(r.has('tls') ? { tls: r.opt('tls', tlsClient(baseDir, { servername: true })) } : {}),
     };
+    if (rest.tls !== undefined && upstream !== undefined && !upstream.startsWith('https:')) {
+      r.report('applies to https:// upstreams only', 'tls');
+    }
     // downscoping spends the session's refresh token; other tokens have nothing to narrow
     if (rest.scope !== undefined && tokenName !== undefined && tokenName !== 'session') {
       r.report('applies to token: session routes only (a token source asks for its own scope)', 'scope');
@@ -102,6 +108,6 @@ function route(sourceNames: string[], prefixes: Map<string, string>): Parse<Rout
 }
 
 /** Routes; `token` may name any entry of tokenSources (valid or not, to report each problem once). */
-export function routes(sourceNames: string[]): Parse<RouteConfig[]> {
-  return (value, ctx) => listOf(route(sourceNames, new Map()))(value, ctx);
+export function routes(sourceNames: string[], baseDir: string): Parse<RouteConfig[]> {
+  return (value, ctx) => listOf(route(sourceNames, new Map(), baseDir))(value, ctx);
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { routes, tokenSources } from './schema-routes.js';
 import { telemetrySection } from './schema-telemetry.js';
+import { tlsClient, tlsServer, withBoundCertificate } from './schema-tls.js';
 import type { GatewayConfig, OidcConfig, ServerConfig, SessionConfig, StoreConfig } from './types.js';
 import { parseDuration } from './units.js';
 import { isMapping, listOf, run, section, type ConfigProblem, type Parse, type Reader } from './validate.js';
@@ -18,21 +19,21 @@ export interface SchemaOptions {
 /** Returns the config, or undefined when `problems` received at least one problem. */
 export function validateConfig(raw: unknown, opts: SchemaOptions, problems: ConfigProblem[]): GatewayConfig | undefined {
   const root = section<GatewayConfig>((r) => {
-    const server = run(serverSection, r.peek('server') ?? {}, r.at('server')); // every key has a default
-    const store = r.req('store', storeSection);
+    const server = run(serverSection(opts.baseDir), r.peek('server') ?? {}, r.at('server')); // every key has a default
+    const store = r.req('store', storeSection(opts.baseDir));
     const session = r.req('session', sessionSection(server?.publicUrl));
     const oidc = r.req('oidc', oidcSection(server?.publicUrl, opts.baseDir));
-    const sources = r.get('tokenSources', tokenSources, {});
+    const sources = r.get('tokenSources', tokenSources(opts.baseDir), {});
     const rawSources = r.peek('tokenSources');
-    const routeList = r.get('routes', routes(isMapping(rawSources) ? Object.keys(rawSources) : []), []);
+    const routeList = r.get('routes', routes(isMapping(rawSources) ? Object.keys(rawSources) : [], opts.baseDir), []);
     const telemetry = r.get('telemetry', telemetrySection, {});
     if (server === undefined || store === undefined || session === undefined || oidc === undefined) return undefined;
-    return { server, store, session, oidc, tokenSources: sources, routes: routeList, telemetry };
+    return { server, store, session, oidc, tokenSources: sources, routes: withBoundCertificate(routeList, oidc.tls), telemetry };
   });
   return run(root, raw ?? {}, { path: '', problems });
 }
 
-const serverSection = section<ServerConfig>((r) => {
+const serverSection = (baseDir: string) => section<ServerConfig>((r) => {
   const host = r.get('host', text, '127.0.0.1');
   const port = r.get('port', integer(0, 65535), 8080);
   const trust = r.get('trustProxy', trustProxy, false);
@@ -41,15 +42,21 @@ const serverSection = section<ServerConfig>((r) => {
     maxConnections: r.get('maxConnections', integer(1), 10_000),
   };
   const operators = managementKeys(r);
+  const tls = r.opt('tls', tlsServer(baseDir));
   // WebSocket upgrades (routes[].websocket) are accepted from these origins only
   const allowed = r.opt('allowedOrigins', listOf(origin));
-  const rest = (publicUrl: string) => ({ ...limits, ...operators, allowedOrigins: allowed ?? [new URL(publicUrl).origin] });
+  const rest = (publicUrl: string) => ({
+    ...limits,
+    ...operators,
+    ...(tls === undefined ? {} : { tls }),
+    allowedOrigins: allowed ?? [new URL(publicUrl).origin],
+  });
   if (r.has('publicUrl')) {
     const publicUrl = r.opt('publicUrl', origin);
     return publicUrl === undefined ? undefined : { host, port, publicUrl, trustProxy: trust, ...rest(publicUrl) };
   }
   if (port !== 0) {
-    const publicUrl = `http://localhost:${port}`;
+    const publicUrl = `${r.has('tls') ? 'https' : 'http'}://localhost:${port}`;
     return { host, port, publicUrl, trustProxy: trust, ...rest(publicUrl) };
   }
   r.report('is required when server.port is 0', 'publicUrl');
@@ -68,11 +75,15 @@ function managementKeys(r: Reader): Pick<ServerConfig, 'management' | 'adminToke
 
 const redisNodes = listOf(hostPort, { nonEmpty: true });
 
-const storeSection = section<StoreConfig>((r) => {
+const storeSection = (baseDir: string) => section<StoreConfig>((r) => {
   const kinds = ['url', 'sentinel', 'cluster'].filter((key) => r.has(key));
   if (kinds.length !== 1) {
     const found = kinds.length === 0 ? 'none is set' : `found ${kinds.join(', ')}`;
     r.report(`exactly one of url, sentinel or cluster is required (${found})`);
+  }
+  const url = r.peek('url');
+  if (r.has('tls') && typeof url === 'string' && !/^rediss:/i.test(url)) {
+    r.report('needs a rediss:// store.url (or Sentinel or Cluster)', 'tls');
   }
   return {
     url: r.opt('url', redisUrl),
@@ -88,6 +99,7 @@ const storeSection = section<StoreConfig>((r) => {
       return nodes === undefined ? undefined : { nodes, password };
     })),
     keyPrefix: r.get('keyPrefix', anyText, 'bff:'),
+    ...optional('tls', r.opt('tls', tlsClient(baseDir, { servername: false }))),
   };
 });
 
@@ -179,9 +191,16 @@ function oidcSection(publicUrl: string | undefined, baseDir: string): Parse<Oidc
   return section((r) => {
     const issuer = r.req('issuer', httpUrl);
     const clientId = r.req('clientId', text);
-    const methods = oneOf('client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none');
+    const methods = oneOf('client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none');
     const method = r.get('tokenEndpointAuthMethod', methods, 'client_secret_basic');
     const usesSecret = method === 'client_secret_basic' || method === 'client_secret_post';
+    const tls = r.opt('tls', tlsClient(baseDir, { servername: false }));
+    // RFC 8705: the client authenticates with the certificate it presents on the connection
+    if ((method === 'tls_client_auth' || method === 'self_signed_tls_client_auth') && r.has('tls') && tls?.cert === undefined) {
+      r.report(`needs cert and key (the client certificate) with tokenEndpointAuthMethod ${method}`, 'tls');
+    } else if ((method === 'tls_client_auth' || method === 'self_signed_tls_client_auth') && !r.has('tls')) {
+      r.report(`is required with tokenEndpointAuthMethod ${method} (cert and key: the client certificate)`, 'tls');
+    }
     const rest = {
       clientSecret: r.only(usesSecret, 'clientSecret', text, 'with tokenEndpointAuthMethod client_secret_basic or client_secret_post'),
       privateKeyFile: r.only(method === 'private_key_jwt', 'privateKeyFile', jsonFile(baseDir), 'with tokenEndpointAuthMethod private_key_jwt'),
@@ -189,8 +208,14 @@ function oidcSection(publicUrl: string | undefined, baseDir: string): Parse<Oidc
       refreshBeforeMs: r.get('refreshBefore', duration, parseDuration('60s')),
       tokenConcurrency: r.get('tokenConcurrency', tokenConcurrency, 16),
       postLogoutRedirectUri: r.opt('postLogoutRedirectUri', httpUrl) ?? (publicUrl === undefined ? undefined : `${publicUrl}/`),
+      ...optional('tls', tls),
     };
     if (issuer === undefined || clientId === undefined) return undefined;
     return { issuer, clientId, tokenEndpointAuthMethod: method, ...rest };
   });
+}
+
+/** `{ [key]: value }`, or nothing when the value is absent (optional keys stay absent). */
+function optional<K extends string, T>(key: K, value: T | undefined): { [P in K]?: T } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: T };
 }

@@ -18,6 +18,24 @@ export interface ServerConfig {
   adminToken?: string;
   /** Origin values accepted on WebSocket upgrades (default: the origin of publicUrl) */
   allowedOrigins: string[];
+  /** serve HTTPS (server.tls) */
+  tls?: ServerTlsConfig;
+}
+
+/** PEM files (absolute paths), checked at load; re-read on SIGHUP (src/tls/). */
+export interface TlsFilesConfig {
+  /** CA certificates to trust instead of Node's default store */
+  ca?: string;
+  /** a client certificate (mutual TLS), always with its key */
+  cert?: string;
+  key?: string;
+  /** the name to send (SNI) and to check the server certificate against (routes only) */
+  servername?: string;
+}
+
+export interface ServerTlsConfig {
+  cert: string;
+  key: string;
 }
 
 export interface SentinelConfig {
@@ -38,6 +56,7 @@ export interface StoreConfig {
   sentinel?: SentinelConfig;
   cluster?: ClusterConfig;
   keyPrefix: string;
+  tls?: TlsFilesConfig;
 }
 
 export interface SessionConfig {
@@ -57,6 +76,8 @@ export type TokenEndpointAuthMethod =
   | 'client_secret_basic'
   | 'client_secret_post'
   | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
   | 'none';
 
 export interface OidcConfig {
@@ -70,6 +91,8 @@ export interface OidcConfig {
   /** at most this many token endpoint requests in flight at once from one instance */
   tokenConcurrency: number;
   postLogoutRedirectUri?: string;
+  /** for every call to the IdP; its cert is the client certificate of tls_client_auth */
+  tls?: TlsFilesConfig;
 }
 
 export interface TokenSourceConfig {
@@ -82,6 +105,7 @@ export interface TokenSourceConfig {
   scope?: string;
   maxRefreshes: number;
   refreshBeforeMs: number;
+  tls?: TlsFilesConfig;
 }
 
 export interface SoapConfig {
@@ -110,6 +134,8 @@ export interface RouteConfig {
   websocket: boolean;
   /** the largest WebSocket message accepted either way (bytes); larger closes with 1009 */
   websocketMaxBytes: number;
+  /** https:// upstreams: a private CA, a client certificate (mTLS), servername */
+  tls?: TlsFilesConfig;
 }
 
 export interface TraceConfig {

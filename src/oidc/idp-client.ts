@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import type { OidcConfig } from '../config/types.js';
+import { TlsFetch, type FetchLike } from '../tls/tls-fetch.js';
 import { TokenConcurrency } from './token-concurrency.js';
 import { tracedFetch } from './traced-fetch.js';
 
@@ -44,6 +45,7 @@ export class IdpClient {
     private readonly config: oidc.Configuration,
     private readonly settings: OidcConfig,
     readonly redirectUri: string,
+    private readonly tls?: TlsFetch,
   ) {
     this.tokenRequests = new TokenConcurrency(settings.tokenConcurrency);
   }
@@ -51,19 +53,34 @@ export class IdpClient {
   static async discover(settings: OidcConfig, publicUrl: string): Promise<IdpClient> {
     const issuer = new URL(settings.issuer);
     const options: oidc.DiscoveryRequestOptions = { timeout: IDP_TIMEOUT_SECONDS };
-    const fetchImpl = tracedFetch();
-    if (fetchImpl) options[oidc.customFetch] = fetchImpl;
     if (issuer.protocol === 'http:') options.execute = [oidc.allowInsecureRequests];
+    // oidc.tls: every call to the IdP (discovery, JWKS, token, revocation) with its CA and
+    // client certificate (the one RFC 8705 client authentication presents)
+    const tls = settings.tls === undefined ? undefined : new TlsFetch('oidc.tls', settings.tls);
+    // with tracing on, a span per call around it (traced-fetch.ts)
+    const fetchImpl = tracedFetch(tls?.fetch as oidc.CustomFetch | undefined);
+    if (fetchImpl) options[oidc.customFetch] = fetchImpl;
     let config: oidc.Configuration;
     try {
-      const metadata = { token_endpoint_auth_method: settings.tokenEndpointAuthMethod };
+      const metadata: Partial<oidc.ClientMetadata> = { token_endpoint_auth_method: settings.tokenEndpointAuthMethod };
+      if (settings.tokenEndpointAuthMethod.endsWith('tls_client_auth')) metadata.use_mtls_endpoint_aliases = true;
       config = await oidc.discovery(issuer, settings.clientId, metadata, await clientAuth(settings), options);
     } catch (e) {
+      await tls?.close();
       throw new DiscoveryError(new URL('.well-known/openid-configuration', withSlash(issuer)).href, e);
     }
     config.timeout = IDP_TIMEOUT_SECONDS;
     if (fetchImpl) config[oidc.customFetch] = fetchImpl;
-    return new IdpClient(config, settings, `${publicUrl}/auth/callback`);
+    return new IdpClient(config, settings, `${publicUrl}/auth/callback`, tls);
+  }
+
+  /** The fetch every IdP call uses (the logout token's JWKS too); undefined: the global one. */
+  get fetch(): FetchLike | undefined {
+    return this.tls?.fetch;
+  }
+
+  async close(): Promise<void> {
+    await this.tls?.close();
   }
 
   get metadata(): Readonly<oidc.ServerMetadata> {
@@ -148,6 +165,10 @@ async function clientAuth(settings: OidcConfig): Promise<oidc.ClientAuth> {
       return oidc.ClientSecretPost(settings.clientSecret);
     case 'none':
       return oidc.None();
+    case 'tls_client_auth':
+    case 'self_signed_tls_client_auth':
+      // RFC 8705: the client id in the body, the certificate on the connection (oidc.tls)
+      return oidc.TlsClientAuth();
     case 'private_key_jwt': {
       const jwk = JSON.parse(await readFile(settings.privateKeyFile ?? '', 'utf8')) as JWK;
       const key = await importJWK(jwk, jwk.alg ?? 'RS256');

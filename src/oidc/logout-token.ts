@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, customFetch, errors as jose, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, errors as jose, jwtVerify, type FetchImplementation, type JWTPayload } from 'jose';
 import { tracedJwksFetch } from './traced-fetch.js';
 
 // OpenID Connect Back-Channel Logout 1.0 §2.6: the checks a logout token must pass.
@@ -32,17 +32,19 @@ export interface LogoutTokenOptions {
   /** how old (by iat) a logout token may be */
   maxAgeSeconds: number;
   clockToleranceSeconds: number;
+  /** the IdP's fetch (oidc.tls); default the global one */
+  fetch?: (url: string, options: object) => Promise<Response>;
 }
 
 export class LogoutTokenVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
 
   constructor(private readonly options: LogoutTokenOptions) {
-    const fetchImpl = tracedJwksFetch();
+    const fetchImpl = tracedJwksFetch(options.fetch as FetchImplementation | undefined);
     this.jwks = createRemoteJWKSet(new URL(options.jwksUri), {
       timeoutDuration: 5_000,
       cooldownDuration: 30_000,
-      ...(fetchImpl ? { [customFetch]: fetchImpl } : {}),
+      ...(fetchImpl === undefined ? {} : { [customFetch]: fetchImpl as FetchImplementation }),
     });
   }
 

@@ -1,4 +1,5 @@
 import { SpanKind } from '@opentelemetry/api';
+import type { FetchImplementation } from 'jose';
 import type { CustomFetch } from 'openid-client';
 import { injectTraceContext, traced, tracingOn } from '../observability/tracing.js';
 
@@ -32,9 +33,9 @@ export function tracedFetch(base?: CustomFetch): CustomFetch | undefined {
 }
 
 /** The same for jose's JWKS fetch (logout tokens), whose headers are a Headers object. */
-export function tracedJwksFetch(): ((url: string, options: { headers: Headers; method: 'GET'; redirect: 'manual'; signal: AbortSignal }) => Promise<Response>) | undefined {
-  const inner = tracedFetch();
-  if (!inner) return undefined;
+export function tracedJwksFetch(base?: FetchImplementation): FetchImplementation | undefined {
+  if (!tracingOn()) return base;
+  const inner = tracedFetch(base as unknown as CustomFetch | undefined)!;
   return (url, options) => {
     const headers: Record<string, string> = {};
     options.headers.forEach((value, name) => (headers[name] = value));

@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { Pool, errors as undiciErrors } from 'undici';
+import { errors as undiciErrors } from 'undici';
 import type { RouteConfig } from '../config/types.js';
 import { errors, type GatewayError } from '../errors.js';
+import { createUpstreamPool, type UpstreamPool } from '../tls/upstream-pool.js';
 import { HOP_BY_HOP } from './forward-headers.js';
 import { connectionNamed } from './forwarding-syntax.js';
 import { climbsOut, routedPath } from './request-path.js';
@@ -31,20 +32,23 @@ const ABSOLUTE_URL = /^[a-z][a-z0-9+.-]*:/i;
 
 export class Upstream {
   /** calls whose request is whole in hand (no body, or one held in memory) */
-  private readonly pool: Pool;
+  private readonly pool: UpstreamPool;
   /**
    * calls whose body still streams in from the client, which sets their pace: a pool of
    * their own without a connection cap, so slow clients never take `pool`'s connections
    * from everyone else (bounded by server.maxConnections, ended by server.requestTimeout)
    */
-  private streaming: Pool | undefined;
+  private streaming: UpstreamPool | undefined;
   private readonly origin: string;
   private readonly timeoutMs: number;
+  private readonly url: URL;
+  private readonly tls: RouteConfig['tls'];
+  private readonly name: string;
   /** the path prefix the gateway serves the route under ('' for '/') */
   private readonly prefix: string;
   private readonly rewritePrefix: string;
 
-  constructor(route: Pick<RouteConfig, 'prefix' | 'upstream' | 'rewritePrefix' | 'timeoutMs'>) {
+  constructor(route: Pick<RouteConfig, 'prefix' | 'upstream' | 'rewritePrefix' | 'timeoutMs' | 'tls'>) {
     const url = new URL(route.upstream);
     this.prefix = route.prefix === '/' ? '' : route.prefix;
     let rewrite = route.rewritePrefix || url.pathname;
@@ -52,11 +56,11 @@ export class Upstream {
     this.rewritePrefix = rewrite;
     this.origin = url.origin;
     this.timeoutMs = route.timeoutMs;
-    this.pool = new Pool(url.origin, {
-      connections: 128,
-      headersTimeout: route.timeoutMs,
-      bodyTimeout: route.timeoutMs,
-    });
+    this.url = url;
+    this.tls = route.tls;
+    this.name = route.prefix;
+    const poolOptions = { connections: 128, headersTimeout: route.timeoutMs, bodyTimeout: route.timeoutMs };
+    this.pool = createUpstreamPool(url, { name: route.prefix, tls: route.tls, poolOptions });
   }
 
   /**
@@ -90,8 +94,9 @@ export class Upstream {
     return pool.request({ method: method as 'GET', path, headers, body: body ?? null }) as Promise<UpstreamResponse>;
   }
 
-  private streamingPool(): Pool {
-    this.streaming ??= new Pool(this.origin, { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+  private streamingPool(): UpstreamPool {
+    const poolOptions = { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs };
+    this.streaming ??= createUpstreamPool(this.url, { name: `${this.name} (streaming bodies)`, tls: this.tls, poolOptions });
     return this.streaming;
   }
 

@@ -1,5 +1,7 @@
+import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { StoreConfig } from '../config/types.js';
+import { redisTls } from '../tls/redis-tls.js';
 
 // The ioredis client for each store mode: standalone URL, Sentinel, or Cluster.
 //
@@ -26,7 +28,21 @@ const failFast: RedisOptions = {
 };
 
 export function connectRedis(config: StoreConfig): Redis | Cluster {
-  if (config.cluster) return new Cluster(config.cluster.nodes.map(parseHostPort), clusterOptions(config.cluster.password));
+  if (config.tls === undefined) return connect(config, undefined);
+  // store.tls: every connection (sentinels, primary, replicas, cluster nodes) over TLS
+  const tls = redisTls(config.tls);
+  const client = connect(config, tls.options);
+  client.once('end', () => tls.release());
+  return client;
+}
+
+function connect(config: StoreConfig, tls: ConnectionOptions | undefined): Redis | Cluster {
+  const withTls = tls === undefined ? {} : { tls };
+  if (config.cluster) {
+    const options = clusterOptions(config.cluster.password);
+    options.redisOptions = { ...options.redisOptions, ...withTls };
+    return new Cluster(config.cluster.nodes.map(parseHostPort), options);
+  }
   if (config.sentinel) {
     const { name, nodes, password, sentinelPassword } = config.sentinel;
     return new Redis({
@@ -42,9 +58,10 @@ export function connectRedis(config: StoreConfig): Redis | Cluster {
       // later loses) writes until Sentinel demotes it seconds later.
       failoverDetector: true,
       sentinelReconnectStrategy: () => 2_000,
+      ...(tls === undefined ? {} : { tls, sentinelTLS: tls, enableTLSForSentinelMode: true }),
     });
   }
-  return new Redis(config.url ?? 'redis://127.0.0.1:6379', failFast);
+  return new Redis(config.url ?? 'redis://127.0.0.1:6379', { ...failFast, ...withTls });
 }
 
 function clusterOptions(password: string | undefined): ClusterOptions {

@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import type { TokenSourceConfig } from '../config/types.js';
+import { TlsFetch, type FetchLike } from '../tls/tls-fetch.js';
 
 // The token endpoint of one token source, on openid-client: the source's grant (password or
 // client_credentials) and the refresh_token grant. A source names a token endpoint only, so
@@ -19,14 +20,21 @@ const NO_CLIENT_ID = 'bff-gateway';
 
 export class ServiceTokenClient {
   private readonly config: oidc.Configuration;
+  /** tokenSources.<name>.tls: the source's CA and client certificate */
+  private readonly tls: TlsFetch | undefined;
 
-  constructor(private readonly source: TokenSourceConfig) {
+  constructor(private readonly source: TokenSourceConfig, name = 'token source') {
     const endpoint = new URL(source.tokenEndpoint);
     const server: oidc.ServerMetadata = { issuer: endpoint.origin, token_endpoint: endpoint.href };
     this.config = new oidc.Configuration(server, source.clientId ?? NO_CLIENT_ID, {}, clientAuth(source));
     this.config.timeout = TOKEN_ENDPOINT_TIMEOUT_SECONDS;
     if (endpoint.protocol === 'http:') oidc.allowInsecureRequests(this.config);
-    this.config[oidc.customFetch] = withoutIdToken;
+    this.tls = source.tls === undefined ? undefined : new TlsFetch(`tokenSources.${name}.tls`, source.tls);
+    this.config[oidc.customFetch] = withoutIdToken(this.tls?.fetch ?? (fetch as FetchLike));
+  }
+
+  async close(): Promise<void> {
+    await this.tls?.close();
   }
 
   /** A new token with the source's own grant. */
@@ -65,9 +73,8 @@ function clientAuth(source: TokenSourceConfig): oidc.ClientAuth {
  * source has no discovery), so an ID token in a successful answer is dropped unread rather
  * than failing the grant on an issuer mismatch.
  */
-const withoutIdToken: oidc.CustomFetch = async (url, options) => {
-  // the body is URLSearchParams here; the DOM typings reject openid-client's Uint8Array variant
-  const response = await fetch(url, options as RequestInit);
+const withoutIdToken = (fetchImpl: FetchLike): oidc.CustomFetch => async (url, options) => {
+  const response = await fetchImpl(url, options);
   if (!response.ok || !/json/i.test(response.headers.get('content-type') ?? '')) return response;
   const body: unknown = await response.json();
   if (typeof body === 'object' && body !== null) Reflect.deleteProperty(body, 'id_token');

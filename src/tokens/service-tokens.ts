@@ -56,7 +56,7 @@ export class ServiceTokens implements ServiceTokenProvider {
     private readonly options: ServiceTokenOptions,
   ) {
     for (const [name, settings] of Object.entries(sources)) {
-      this.sources.set(name, { name, settings, client: new ServiceTokenClient(settings), storeId: tokenSourceStoreId(name) });
+      this.sources.set(name, { name, settings, client: new ServiceTokenClient(settings, name), storeId: tokenSourceStoreId(name) });
     }
     this.held = new HeldTokens(deps.store, deps.cipher);
   }
@@ -77,6 +77,7 @@ export class ServiceTokens implements ServiceTokenProvider {
 
   async close(): Promise<void> {
     this.latest.clear();
+    for (const source of this.sources.values()) await source.client.close();
   }
 
   private due(source: Source, token: HeldToken, rejected?: string): boolean {

@@ -8,7 +8,7 @@
 // Tests that know their ports in advance (freePort()) can pass them to
 // startTestIdp() instead. Without any, the client gets the demo's default
 // redirect URI, http://localhost:8080/auth/callback.
-import { startDemoIdp, type ClientMetadata, type DemoIdp, type DemoUser } from '../../demo/src/idp.js';
+import { startDemoIdp, type ClientMetadata, type DemoIdp, type DemoIdpOptions, type DemoUser } from '../../demo/src/idp.js';
 
 export const BFF_CLIENT_ID = 'bff';
 export const BFF_CLIENT_SECRET = 'bff-secret-bff-secret-bff-secret';
@@ -55,6 +55,9 @@ export interface TestIdpOptions extends BffClientOptions {
   users?: DemoUser[]; // extra users (alice is always there)
   accessTokenTtl?: number; // seconds, default 60
   refreshTokenTtl?: number; // seconds, default 1 day
+  /** HTTPS and provider changes (see test/helpers/https-idp.ts) */
+  https?: DemoIdpOptions['https'];
+  configure?: DemoIdpOptions['configure'];
 }
 
 export interface TestIdp extends DemoIdp {
@@ -89,6 +92,8 @@ export async function startTestIdp(opts: TestIdpOptions = {}): Promise<TestIdp> 
     users: [ALICE, SERVICE_USER, ...(opts.users ?? [])],
     accessTokenTtl: () => accessTokenTtl,
     ...(opts.refreshTokenTtl === undefined ? {} : { refreshTokenTtl: opts.refreshTokenTtl }),
+    ...(opts.https === undefined ? {} : { https: opts.https }),
+    ...(opts.configure === undefined ? {} : { configure: opts.configure }),
   });
   const configureBffClient = (options: BffClientOptions) => idp.upsertClient(bffClientMetadata(options));
   await configureBffClient(opts);
