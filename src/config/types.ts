@@ -58,6 +58,10 @@ export interface OidcConfig {
   /** at most this many token endpoint requests in flight at once from one instance */
   tokenConcurrency: number;
   postLogoutRedirectUri?: string;
+  /** DPoP (RFC 9449): the session's tokens are bound to a key pair of the session */
+  dpop: boolean;
+  /** Pushed Authorization Requests (RFC 9126) at login */
+  par: boolean;
 }
 
 export interface TokenSourceConfig {

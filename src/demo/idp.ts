@@ -22,6 +22,7 @@ export interface DemoIdpOptions {
   users: DemoUser[];
   accessTokenTtl?: number | (() => number); // seconds, default 60; a function is read on every issue
   refreshTokenTtl?: number; // seconds, default 1 day
+  dpopNonce?: boolean; // DPoP proofs must carry a nonce from the IdP (default false)
 }
 
 export interface TokenErrorBody {
@@ -85,6 +86,7 @@ export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
       store,
       accessTokenTtl: () => positiveSeconds(typeof accessTokenTtl === 'function' ? accessTokenTtl() : accessTokenTtl),
       refreshTokenTtl: positiveSeconds(refreshTokenTtl),
+      dpopNonce: opts.dpopNonce === true,
     }));
     registerPasswordGrant(provider, opts.users, SCOPES);
   } catch (err) {

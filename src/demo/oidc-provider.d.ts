@@ -202,6 +202,8 @@ declare module 'oidc-provider' {
       userinfo?: Feature;
       revocation?: Feature<{ allowedPolicy?: TokenPolicy }>;
       introspection?: Feature<{ allowedPolicy?: TokenPolicy }>;
+      dPoP?: Feature<{ nonceSecret?: Buffer; requireNonce?: (ctx: KoaContext) => boolean }>;
+      pushedAuthorizationRequests?: Feature<{ requirePushedAuthorizationRequests?: boolean }>;
       rpInitiatedLogout?: Feature<{
         logoutSource?: (ctx: KoaContext, form: string) => void | Promise<void>;
         postLogoutSuccessSource?: (ctx: KoaContext) => void | Promise<void>;

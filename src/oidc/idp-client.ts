@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import type { OidcConfig } from '../config/types.js';
+import { newDpopKey, type DpopKey } from './dpop.js';
+import { DpopHandles } from './dpop-handles.js';
 import { TokenConcurrency } from './token-concurrency.js';
 
 // The gateway's side of OpenID Connect, on openid-client: discovery, the authorization
@@ -17,6 +19,8 @@ export interface IssuedTokens {
   scope?: string;
   /** the validated ID token's claims, when one came */
   claims?: Record<string, unknown>;
+  /** oidc.dpop: the session's key pair the tokens are bound to (set by the code exchange) */
+  dpopKey?: DpopKey;
 }
 
 export interface LoginChecks {
@@ -38,6 +42,7 @@ const IDP_TIMEOUT_SECONDS = 10;
 export class IdpClient {
   /** every token endpoint request (code exchange, refresh) runs under this cap */
   readonly tokenRequests: TokenConcurrency;
+  private readonly dpop: DpopHandles;
 
   private constructor(
     private readonly config: oidc.Configuration,
@@ -45,6 +50,7 @@ export class IdpClient {
     readonly redirectUri: string,
   ) {
     this.tokenRequests = new TokenConcurrency(settings.tokenConcurrency);
+    this.dpop = new DpopHandles(config);
   }
 
   static async discover(settings: OidcConfig, publicUrl: string): Promise<IdpClient> {
@@ -66,8 +72,10 @@ export class IdpClient {
     return this.config.serverMetadata();
   }
 
+  /** With oidc.par the request is pushed by back channel first (RFC 9126). */
   async authorizationUrl(checks: LoginChecks): Promise<URL> {
-    return oidc.buildAuthorizationUrl(this.config, {
+    const build = this.settings.par ? oidc.buildAuthorizationUrlWithPAR : oidc.buildAuthorizationUrl;
+    return build(this.config, {
       redirect_uri: this.redirectUri,
       scope: this.settings.scope,
       response_type: 'code',
@@ -81,13 +89,19 @@ export class IdpClient {
   /** Exchange the code of a callback query; validates state, iss, PKCE and the ID token. */
   async exchangeCode(callbackQuery: string, checks: LoginChecks): Promise<IssuedTokens> {
     const currentUrl = new URL(`${this.redirectUri}?${callbackQuery}`);
+    // oidc.dpop: the new session's own key pair, bound to its tokens from the first one on
+    const dpopKey = this.settings.dpop ? newDpopKey() : undefined;
+    const DPoP = dpopKey && (await this.dpop.handle(dpopKey));
     const response = await this.tokenRequests.run(() => oidc.authorizationCodeGrant(this.config, currentUrl, {
       pkceCodeVerifier: checks.codeVerifier,
       expectedState: checks.state,
       expectedNonce: checks.nonce,
       idTokenExpected: true,
-    }));
-    return issued(response);
+    }, undefined, DPoP && { DPoP }));
+    const tokens = issued(response);
+    // kept only when the IdP did bind the tokens (token_type DPoP); else they stay bearer tokens
+    if (dpopKey && response.token_type === 'dpop') tokens.dpopKey = dpopKey;
+    return tokens;
   }
 
   /**
@@ -96,12 +110,24 @@ export class IdpClient {
    * when it answers false nothing is sent and the result is undefined.
    */
   async refresh(refreshToken: string, scope?: string): Promise<IssuedTokens>;
-  async refresh(refreshToken: string, scope: string | undefined, confirm: () => Promise<boolean>): Promise<IssuedTokens | undefined>;
-  async refresh(refreshToken: string, scope?: string, confirm?: () => Promise<boolean>): Promise<IssuedTokens | undefined> {
+  async refresh(
+    refreshToken: string,
+    scope: string | undefined,
+    confirm: () => Promise<boolean>,
+    dpopKey?: DpopKey,
+  ): Promise<IssuedTokens | undefined>;
+  async refresh(
+    refreshToken: string,
+    scope?: string,
+    confirm?: () => Promise<boolean>,
+    dpopKey?: DpopKey,
+  ): Promise<IssuedTokens | undefined> {
     const params: Record<string, string> = scope === undefined ? {} : { scope };
+    // the session's key signs the proof, so the new tokens stay bound to it
+    const DPoP = dpopKey && (await this.dpop.handle(dpopKey));
     const response = await this.tokenRequests.run(async () => {
       if (confirm && !(await confirm())) return undefined;
-      return oidc.refreshTokenGrant(this.config, refreshToken, params);
+      return oidc.refreshTokenGrant(this.config, refreshToken, params, DPoP && { DPoP });
     });
     return response && issued(response);
   }

@@ -1,3 +1,5 @@
+import type { DpopKey } from '../oidc/dpop.js';
+
 // What a session holds. Serialised to JSON, then sealed by SessionCipher before it reaches
 // the store; nothing here is ever written anywhere in plain text.
 
@@ -12,6 +14,8 @@ export interface TokenSet extends AccessToken {
   refreshToken?: string;
   idToken?: string;
   scope?: string;
+  /** oidc.dpop: the session's private key (JWK) its tokens are bound to; never changes */
+  dpopKey?: DpopKey;
 }
 
 export interface SessionData {

@@ -55,6 +55,7 @@ export interface TestIdpOptions extends BffClientOptions {
   users?: DemoUser[]; // extra users (alice is always there)
   accessTokenTtl?: number; // seconds, default 60
   refreshTokenTtl?: number; // seconds, default 1 day
+  dpopNonce?: boolean; // DPoP proofs at the IdP must carry its DPoP-Nonce
 }
 
 export interface TestIdp extends DemoIdp {
@@ -89,6 +90,7 @@ export async function startTestIdp(opts: TestIdpOptions = {}): Promise<TestIdp> 
     users: [ALICE, SERVICE_USER, ...(opts.users ?? [])],
     accessTokenTtl: () => accessTokenTtl,
     ...(opts.refreshTokenTtl === undefined ? {} : { refreshTokenTtl: opts.refreshTokenTtl }),
+    ...(opts.dpopNonce === undefined ? {} : { dpopNonce: opts.dpopNonce }),
   });
   const configureBffClient = (options: BffClientOptions) => idp.upsertClient(bffClientMetadata(options));
   await configureBffClient(opts);
