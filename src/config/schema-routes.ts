@@ -1,6 +1,7 @@
 // The tokenSources and routes sections.
 
-import type { RouteConfig, SoapConfig, TokenSourceConfig } from './types.js';
+import { jwkFile } from './key-file.js';
+import type { JwtAssertionConfig, RouteConfig, SoapConfig, TokenSourceConfig } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 import { listOf, mapOf, section, type Parse } from './validate.js';
 import { bool, duration, httpUrl, integer, oneOf, positiveDuration, size, text } from './values.js';
@@ -12,9 +13,20 @@ function sourceName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error('a token source name may hold letters, digits, ".", "_" and "-"');
 }
 
-const tokenSource = section<TokenSourceConfig>((r) => {
+/** grant jwt_bearer: what goes into the assertion the gateway signs */
+const assertion = (baseDir: string) => section<JwtAssertionConfig>((r) => {
+  const subject = r.req('subject', text);
+  const audience = r.req('audience', text);
+  const keyFile = r.req('keyFile', jwkFile(baseDir));
+  const lifetimeMs = r.get('lifetime', positiveDuration, parseDuration('5m'));
+  if (subject === undefined || audience === undefined || keyFile === undefined) return undefined;
+  return { subject, audience, keyFile, lifetimeMs };
+});
+
+const tokenSource = (baseDir: string) => section<TokenSourceConfig>((r) => {
   const tokenEndpoint = r.req('tokenEndpoint', httpUrl);
-  const grant = r.req('grant', oneOf('password', 'client_credentials'));
+  const grant = r.req('grant', oneOf('password', 'client_credentials', 'jwt_bearer'));
+  const jwtBearer = grant === undefined ? undefined : grant === 'jwt_bearer';
   const password = grant === undefined ? undefined : grant === 'password';
   const credentials = grant === undefined ? undefined : grant === 'client_credentials';
   const why = (g: string): string => `with grant ${g}`;
@@ -24,13 +36,15 @@ const tokenSource = section<TokenSourceConfig>((r) => {
     clientId: credentials === true ? r.req('clientId', text, why('client_credentials')) : r.opt('clientId', text),
     clientSecret: credentials === true ? r.req('clientSecret', text, why('client_credentials')) : r.opt('clientSecret', text),
     scope: r.opt('scope', text),
+    assertion: r.only(jwtBearer, 'assertion', assertion(baseDir), why('jwt_bearer')),
     maxRefreshes: r.get('maxRefreshes', integer(0), 10),
     refreshBeforeMs: r.get('refreshBefore', duration, parseDuration('60s')),
   };
   return tokenEndpoint === undefined || grant === undefined ? undefined : { tokenEndpoint, grant, ...source };
 });
 
-export const tokenSources = mapOf(tokenSource, sourceName);
+/** `baseDir`: where relative file names (assertion.keyFile) are resolved */
+export const tokenSources = (baseDir: string) => mapOf(tokenSource(baseDir), sourceName);
 
 function routePrefix(value: unknown): string {
   const prefix = text(value);

@@ -21,7 +21,7 @@ export function validateConfig(raw: unknown, opts: SchemaOptions, problems: Conf
     const store = r.req('store', storeSection);
     const session = r.req('session', sessionSection(server?.publicUrl));
     const oidc = r.req('oidc', oidcSection(server?.publicUrl, opts.baseDir));
-    const sources = r.get('tokenSources', tokenSources, {});
+    const sources = r.get('tokenSources', tokenSources(opts.baseDir), {});
     const rawSources = r.peek('tokenSources');
     const routeList = r.get('routes', routes(isMapping(rawSources) ? Object.keys(rawSources) : []), []);
     if (server === undefined || store === undefined || session === undefined || oidc === undefined) return undefined;

@@ -64,9 +64,19 @@ export interface OidcConfig {
   par: boolean;
 }
 
+/** tokenSources.<name>.assertion: the JWT the gateway signs for grant jwt_bearer (RFC 7523) */
+export interface JwtAssertionConfig {
+  subject: string;
+  audience: string;
+  /** absolute path of a private JWK */
+  keyFile: string;
+  lifetimeMs: number;
+}
+
 export interface TokenSourceConfig {
   tokenEndpoint: string;
-  grant: 'password' | 'client_credentials';
+  grant: 'password' | 'client_credentials' | 'jwt_bearer';
+  assertion?: JwtAssertionConfig;
   username?: string;
   password?: string;
   clientId?: string;

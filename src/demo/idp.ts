@@ -3,9 +3,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { JWK } from 'jose';
 import { Provider, type ClientMetadata, type Middleware } from 'oidc-provider';
 import { ROUTES, SCOPES, buildProviderConfig } from './idp-config.js';
 import { createInteractionHandler, type DemoUser } from './idp-interactions.js';
+import { registerJwtBearerGrant } from './idp-jwt-bearer-grant.js';
 import { registerPasswordGrant } from './idp-password-grant.js';
 import { countProviderEvents, emptyStats, type IdpStats } from './idp-stats.js';
 import { IdpMemoryStore } from './idp-store.js';
@@ -23,6 +25,7 @@ export interface DemoIdpOptions {
   accessTokenTtl?: number | (() => number); // seconds, default 60; a function is read on every issue
   refreshTokenTtl?: number; // seconds, default 1 day
   dpopNonce?: boolean; // DPoP proofs must carry a nonce from the IdP (default false)
+  assertionKeys?: Record<string, JWK>; // jwt-bearer grant: the public key trusted per assertion issuer
 }
 
 export interface TokenErrorBody {
@@ -89,6 +92,7 @@ export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
       dpopNonce: opts.dpopNonce === true,
     }));
     registerPasswordGrant(provider, opts.users, SCOPES);
+    registerJwtBearerGrant(provider, opts.users, opts.assertionKeys ?? {}, `${issuer}${ROUTES.token}`);
   } catch (err) {
     server.close();
     throw err;

@@ -8,6 +8,8 @@
 // Tests that know their ports in advance (freePort()) can pass them to
 // startTestIdp() instead. Without any, the client gets the demo's default
 // redirect URI, http://localhost:8080/auth/callback.
+import type { JWK } from 'jose';
+import { JWT_BEARER_GRANT } from '../../src/demo/idp-jwt-bearer-grant.js';
 import { startDemoIdp, type ClientMetadata, type DemoIdp, type DemoUser } from '../../src/demo/idp.js';
 
 export const BFF_CLIENT_ID = 'bff';
@@ -37,7 +39,7 @@ export function serviceClientMetadata(): ClientMetadata {
     client_id: SERVICE_CLIENT_ID,
     client_secret: SERVICE_CLIENT_SECRET,
     token_endpoint_auth_method: 'client_secret_basic',
-    grant_types: ['password', 'refresh_token', 'client_credentials'],
+    grant_types: ['password', 'refresh_token', 'client_credentials', JWT_BEARER_GRANT],
     response_types: [],
     redirect_uris: [],
   };
@@ -56,6 +58,7 @@ export interface TestIdpOptions extends BffClientOptions {
   accessTokenTtl?: number; // seconds, default 60
   refreshTokenTtl?: number; // seconds, default 1 day
   dpopNonce?: boolean; // DPoP proofs at the IdP must carry its DPoP-Nonce
+  assertionKeys?: Record<string, JWK>; // jwt-bearer grant: the public key trusted per assertion issuer
 }
 
 export interface TestIdp extends DemoIdp {
@@ -91,6 +94,7 @@ export async function startTestIdp(opts: TestIdpOptions = {}): Promise<TestIdp> 
     accessTokenTtl: () => accessTokenTtl,
     ...(opts.refreshTokenTtl === undefined ? {} : { refreshTokenTtl: opts.refreshTokenTtl }),
     ...(opts.dpopNonce === undefined ? {} : { dpopNonce: opts.dpopNonce }),
+    ...(opts.assertionKeys === undefined ? {} : { assertionKeys: opts.assertionKeys }),
   });
   const configureBffClient = (options: BffClientOptions) => idp.upsertClient(bffClientMetadata(options));
   await configureBffClient(opts);
