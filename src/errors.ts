@@ -40,6 +40,8 @@ const TOKEN_SERVICE_RETRY_AFTER_SECONDS = 5;
 
 export const errors = {
   csrfHeaderMissing: () => new GatewayError('csrf_header_missing', 403),
+  /** the IdP refused the token exchange of a route with `exchange` (RFC 8693) */
+  exchangeRefused: (opts: Opts = {}) => new GatewayError('exchange_refused', 403, opts),
   unauthenticated: () => new GatewayError('unauthenticated', 401),
   sessionExpired: () => new GatewayError('session_expired', 401),
   invalidRequest: (description?: string) =>

@@ -1,7 +1,7 @@
 // The tokenSources and routes sections.
 
 import { jwkFile } from './key-file.js';
-import type { JwtAssertionConfig, RouteConfig, SoapConfig, TokenSourceConfig } from './types.js';
+import type { ExchangeConfig, JwtAssertionConfig, RouteConfig, SoapConfig, TokenSourceConfig } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 import { listOf, mapOf, section, type Parse } from './validate.js';
 import { bool, duration, httpUrl, integer, oneOf, positiveDuration, size, text } from './values.js';
@@ -78,6 +78,24 @@ const soap = section<SoapConfig>((r) => {
   return inject === undefined ? undefined : { version, inject, element, maxBytes };
 });
 
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+const exchange = section<ExchangeConfig>((r) => {
+  const audience = r.req('audience', text);
+  const rest = {
+    resource: r.opt('resource', httpUrl),
+    scope: r.opt('scope', text),
+    requestedTokenType: r.get('requestedTokenType', tokenTypeUri, ACCESS_TOKEN_TYPE),
+  };
+  return audience === undefined ? undefined : { audience, ...rest };
+});
+
+function tokenTypeUri(value: unknown): string {
+  const uri = text(value);
+  if (!/^urn:ietf:params:oauth:token-type:[a-z0-9_-]+$/i.test(uri)) throw new Error('must be a token type URI (urn:ietf:params:oauth:token-type:...)');
+  return uri;
+}
+
 function route(sourceNames: string[], prefixes: Map<string, string>): Parse<RouteConfig> {
   const tokens = [...RESERVED_TOKENS, ...sourceNames];
   const token: Parse<string> = (value) => {
@@ -101,7 +119,13 @@ function route(sourceNames: string[], prefixes: Map<string, string>): Parse<Rout
       retryOn401: r.get('retryOn401', bool, true),
       timeoutMs: r.get('timeout', positiveDuration, parseDuration('30s')),
       soap: r.opt('soap', soap),
+      exchange: r.opt('exchange', exchange),
     };
+    // the subject token of an exchange is the session's access token
+    if (rest.exchange !== undefined && tokenName !== undefined && tokenName !== 'session') {
+      r.report('applies to token: session routes only (the session\'s access token is the subject token)', 'exchange');
+    }
+    if (rest.exchange !== undefined && rest.scope !== undefined) r.report('cannot be combined with exchange (put the scope in exchange.scope)', 'scope');
     // downscoping spends the session's refresh token; other tokens have nothing to narrow
     if (rest.scope !== undefined && tokenName !== undefined && tokenName !== 'session') {
       r.report('applies to token: session routes only (a token source asks for its own scope)', 'scope');

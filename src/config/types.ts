@@ -94,6 +94,14 @@ export interface SoapConfig {
   maxBytes: number;
 }
 
+/** routes[].exchange: RFC 8693 token exchange for the route's own token */
+export interface ExchangeConfig {
+  audience: string;
+  resource?: string;
+  scope?: string;
+  requestedTokenType: string;
+}
+
 export interface RouteConfig {
   prefix: string;
   upstream: string;
@@ -106,6 +114,7 @@ export interface RouteConfig {
   retryOn401: boolean;
   timeoutMs: number;
   soap?: SoapConfig;
+  exchange?: ExchangeConfig;
 }
 
 export interface GatewayConfig {

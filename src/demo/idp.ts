@@ -9,6 +9,7 @@ import { ROUTES, SCOPES, buildProviderConfig } from './idp-config.js';
 import { createInteractionHandler, type DemoUser } from './idp-interactions.js';
 import { registerJwtBearerGrant } from './idp-jwt-bearer-grant.js';
 import { registerPasswordGrant } from './idp-password-grant.js';
+import { registerTokenExchangeGrant, type SamlMinter } from './idp-token-exchange-grant.js';
 import { countProviderEvents, emptyStats, type IdpStats } from './idp-stats.js';
 import { IdpMemoryStore } from './idp-store.js';
 
@@ -26,6 +27,8 @@ export interface DemoIdpOptions {
   refreshTokenTtl?: number; // seconds, default 1 day
   dpopNonce?: boolean; // DPoP proofs must carry a nonce from the IdP (default false)
   assertionKeys?: Record<string, JWK>; // jwt-bearer grant: the public key trusted per assertion issuer
+  exchangeAudiences?: string[]; // token exchange: the audiences served (default none)
+  saml?: SamlMinter; // token exchange: mints the SAML 2.0 assertions asked for
 }
 
 export interface TokenErrorBody {
@@ -93,6 +96,11 @@ export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
     }));
     registerPasswordGrant(provider, opts.users, SCOPES);
     registerJwtBearerGrant(provider, opts.users, opts.assertionKeys ?? {}, `${issuer}${ROUTES.token}`);
+    registerTokenExchangeGrant(provider, {
+      audiences: opts.exchangeAudiences ?? [],
+      tokenEndpoint: `${issuer}${ROUTES.token}`,
+      ...(opts.saml ? { saml: opts.saml } : {}),
+    });
   } catch (err) {
     server.close();
     throw err;

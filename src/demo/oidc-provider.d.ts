@@ -41,6 +41,8 @@ declare module 'oidc-provider' {
     type: string;
     host: string;
     set(field: string, value: string): void;
+    /** a request header ('' when absent) */
+    get(field: string): string;
     oidc?: OIDCContext;
   }
 
@@ -118,6 +120,21 @@ declare module 'oidc-provider' {
     scope?: string;
     readonly expiration: number;
     save(): Promise<string>;
+    /** AccessToken: bind to a DPoP key ('jkt', its thumbprint) */
+    setThumbprint?(prop: 'jkt', thumbprint: string): void;
+    /** AccessToken: the token's aud */
+    setAudience?(audience: string | string[]): void;
+    readonly tokenType?: string;
+  }
+
+  /** A stored token as find() returns it. */
+  export interface FoundToken {
+    accountId: string;
+    clientId: string;
+    grantId: string;
+    scope?: string;
+    jkt?: string;
+    readonly isExpired: boolean;
   }
 
   export interface IssuableTokenConstructor {
@@ -129,6 +146,7 @@ declare module 'oidc-provider' {
       scope?: string;
       rotations?: number;
     }): IssuableToken;
+    find(value: string): Promise<FoundToken | undefined>;
   }
 
   export type ProviderErrorConstructor = new (description?: string, detail?: string) => ProviderError;
@@ -138,6 +156,8 @@ declare module 'oidc-provider' {
     InvalidGrant: ProviderErrorConstructor;
     InvalidRequest: ProviderErrorConstructor;
     InvalidScope: ProviderErrorConstructor;
+    InvalidTarget: ProviderErrorConstructor;
+    InvalidDpopProof: ProviderErrorConstructor;
   };
 
   export interface ClientConstructor {

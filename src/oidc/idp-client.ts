@@ -23,6 +23,23 @@ export interface IssuedTokens {
   dpopKey?: DpopKey;
 }
 
+/** What a route asks for in a token exchange (routes[].exchange). */
+export interface TokenExchangeRequest {
+  audience: string;
+  resource?: string;
+  scope?: string;
+  requestedTokenType: string;
+}
+
+export interface ExchangedTokenResponse {
+  accessToken: string;
+  accessTokenExpiresAt?: number;
+  issuedTokenType?: string;
+}
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
 export interface LoginChecks {
   codeVerifier: string;
   state: string;
@@ -130,6 +147,41 @@ export class IdpClient {
       return oidc.refreshTokenGrant(this.config, refreshToken, params, DPoP && { DPoP });
     });
     return response && issued(response);
+  }
+
+  /**
+   * RFC 8693 token exchange: `subjectToken` (a session's access token) for a token of
+   * `request.audience`. With the session's DPoP key the request carries a proof, so the
+   * issued token is bound to the same key. Runs under the token request cap; `confirm` as
+   * for refresh.
+   */
+  async exchangeToken(
+    subjectToken: string,
+    request: TokenExchangeRequest,
+    confirm: () => Promise<boolean>,
+    dpopKey?: DpopKey,
+  ): Promise<ExchangedTokenResponse | undefined> {
+    const params: Record<string, string> = {
+      subject_token: subjectToken,
+      subject_token_type: ACCESS_TOKEN_TYPE,
+      audience: request.audience,
+      requested_token_type: request.requestedTokenType,
+    };
+    if (request.resource !== undefined) params.resource = request.resource;
+    if (request.scope !== undefined) params.scope = request.scope;
+    const DPoP = dpopKey && (await this.dpop.handle(dpopKey));
+    const response = await this.tokenRequests.run(async () => {
+      if (!(await confirm())) return undefined;
+      return oidc.genericGrantRequest(this.config, TOKEN_EXCHANGE, params, DPoP && { DPoP });
+    });
+    if (!response) return undefined;
+    const expiresIn = response.expiresIn();
+    const issuedTokenType = response.issued_token_type;
+    return {
+      accessToken: response.access_token,
+      ...(expiresIn === undefined ? {} : { accessTokenExpiresAt: Date.now() + expiresIn * 1000 }),
+      ...(typeof issuedTokenType === 'string' ? { issuedTokenType } : {}),
+    };
   }
 
   /** RFC 7009; does nothing when the IdP has no revocation endpoint. */

@@ -28,5 +28,6 @@ export async function authorize(
   if (route.token !== 'session') return ctx.serviceTokens.accessToken(route.token, rejected);
   if (!session) return undefined;
   noteDpopKey(request, session);
+  if (route.exchange) return ctx.exchanges.accessToken(session, route.prefix, route.exchange, rejected);
   return ctx.tokens.accessToken(session, route.scope === undefined ? { rejected } : { scope: route.scope, rejected });
 }

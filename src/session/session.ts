@@ -10,6 +10,14 @@ export interface AccessToken {
   accessTokenExpiresAt?: number;
 }
 
+/** A token of a route with `exchange` (RFC 8693), got for one of the session's access tokens. */
+export interface ExchangedToken extends AccessToken {
+  /** a hash of the subject token it was got for: once the session's token is refreshed, it is stale */
+  subject: string;
+  /** the issued_token_type (an access token, or urn:ietf:params:oauth:token-type:saml2) */
+  issuedTokenType?: string;
+}
+
 export interface TokenSet extends AccessToken {
   refreshToken?: string;
   idToken?: string;
@@ -30,6 +38,8 @@ export interface SessionData {
    * token; that refresh token (in `tokens`) keeps the grant's full scope.
    */
   scoped?: Record<string, AccessToken>;
+  /** Tokens got by token exchange (routes[].exchange), by route (tokens/exchange.ts). */
+  exchanged?: Record<string, ExchangedToken>;
   createdAt: number;
 }
 

@@ -10,6 +10,7 @@
 // redirect URI, http://localhost:8080/auth/callback.
 import type { JWK } from 'jose';
 import { JWT_BEARER_GRANT } from '../../src/demo/idp-jwt-bearer-grant.js';
+import { TOKEN_EXCHANGE_GRANT, type SamlMinter } from '../../src/demo/idp-token-exchange-grant.js';
 import { startDemoIdp, type ClientMetadata, type DemoIdp, type DemoUser } from '../../src/demo/idp.js';
 
 export const BFF_CLIENT_ID = 'bff';
@@ -59,6 +60,8 @@ export interface TestIdpOptions extends BffClientOptions {
   refreshTokenTtl?: number; // seconds, default 1 day
   dpopNonce?: boolean; // DPoP proofs at the IdP must carry its DPoP-Nonce
   assertionKeys?: Record<string, JWK>; // jwt-bearer grant: the public key trusted per assertion issuer
+  exchangeAudiences?: string[]; // token exchange: the audiences served
+  saml?: SamlMinter; // token exchange: mints SAML 2.0 assertions
 }
 
 export interface TestIdp extends DemoIdp {
@@ -72,7 +75,7 @@ export function bffClientMetadata(options: BffClientOptions = {}): ClientMetadat
     client_id: BFF_CLIENT_ID,
     client_secret: BFF_CLIENT_SECRET,
     token_endpoint_auth_method: 'client_secret_basic',
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE_GRANT],
     response_types: ['code'],
     redirect_uris: options.redirectUris?.length ? options.redirectUris : ['http://localhost:8080/auth/callback'],
     post_logout_redirect_uris: options.postLogoutRedirectUris ?? [],
@@ -95,6 +98,8 @@ export async function startTestIdp(opts: TestIdpOptions = {}): Promise<TestIdp> 
     ...(opts.refreshTokenTtl === undefined ? {} : { refreshTokenTtl: opts.refreshTokenTtl }),
     ...(opts.dpopNonce === undefined ? {} : { dpopNonce: opts.dpopNonce }),
     ...(opts.assertionKeys === undefined ? {} : { assertionKeys: opts.assertionKeys }),
+    ...(opts.exchangeAudiences === undefined ? {} : { exchangeAudiences: opts.exchangeAudiences }),
+    ...(opts.saml === undefined ? {} : { saml: opts.saml }),
   });
   const configureBffClient = (options: BffClientOptions) => idp.upsertClient(bffClientMetadata(options));
   await configureBffClient(opts);
