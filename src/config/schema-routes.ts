@@ -75,10 +75,14 @@ const soap = section<SoapConfig>((r) => {
   const inject = r.req('inject', oneOf('wsse', 'header', 'body'));
   const element = r.get('element', elementName, 'token');
   const maxBytes = r.get('maxBytes', size, parseSize('1mb'));
-  return inject === undefined ? undefined : { version, inject, element, maxBytes };
+  const tokenType = r.opt('tokenType', oneOf('saml2'));
+  if (tokenType !== undefined && inject !== undefined && inject !== 'wsse') r.report('saml2 goes with inject: wsse only', 'tokenType');
+  if (inject === undefined) return undefined;
+  return tokenType === undefined ? { version, inject, element, maxBytes } : { version, inject, element, maxBytes, tokenType };
 });
 
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const SAML2_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:saml2';
 
 const exchange = section<ExchangeConfig>((r) => {
   const audience = r.req('audience', text);
@@ -124,6 +128,10 @@ function route(sourceNames: string[], prefixes: Map<string, string>): Parse<Rout
     // the subject token of an exchange is the session's access token
     if (rest.exchange !== undefined && tokenName !== undefined && tokenName !== 'session') {
       r.report('applies to token: session routes only (the session\'s access token is the subject token)', 'exchange');
+    }
+    const saml = rest.soap?.tokenType === 'saml2';
+    if (saml && rest.exchange?.requestedTokenType !== SAML2_TOKEN_TYPE) {
+      r.report(`saml2 needs exchange.requestedTokenType: ${SAML2_TOKEN_TYPE} on the route`, 'soap');
     }
     if (rest.exchange !== undefined && rest.scope !== undefined) r.report('cannot be combined with exchange (put the scope in exchange.scope)', 'scope');
     // downscoping spends the session's refresh token; other tokens have nothing to narrow

@@ -92,6 +92,8 @@ export interface SoapConfig {
   /** "{namespace-uri}local" or a local name */
   element: string;
   maxBytes: number;
+  /** saml2: the route's exchanged SAML 2.0 assertion goes into wsse:Security as XML */
+  tokenType?: 'saml2';
 }
 
 /** routes[].exchange: RFC 8693 token exchange for the route's own token */

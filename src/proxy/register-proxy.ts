@@ -25,6 +25,8 @@ export interface ProxiedCall {
   replayable: boolean;
   /** the body again after a forced refresh, for routes that carry the token inside it */
   bodyWithToken?(token: string | undefined): Buffer;
+  /** the token goes in the body only, never in Authorization (a SAML assertion) */
+  bodyOnly?: boolean;
   /** an upstream's DPoP nonce challenge was answered already (once per call) */
   nonceAnswered?: boolean;
 }
@@ -55,10 +57,11 @@ export async function registerProxy(
 
   const forward = async (request: FastifyRequest, reply: FastifyReply, call: ProxiedCall, last: boolean): Promise<FastifyReply> => {
     const path = upstream.path(request.url);
-    const headers = forwardHeaders(request, request.headers, { isOwnCookie, sendsToken, trustProxy, accessToken: call.token });
+    const headerToken = call.bodyOnly ? undefined : call.token;
+    const headers = forwardHeaders(request, request.headers, { isOwnCookie, sendsToken, trustProxy, accessToken: headerToken });
     // a DPoP-bound session token goes with a proof for this very request
-    const dpopKey = sendsToken && call.token !== undefined ? dpopKeyOf(request) : undefined;
-    const sentNonce = dpopKey && dpop.sign(headers, dpopKey, request.method, path, call.token!);
+    const dpopKey = sendsToken && headerToken !== undefined ? dpopKeyOf(request) : undefined;
+    const sentNonce = dpopKey && dpop.sign(headers, dpopKey, request.method, path, headerToken!);
     const body = call.body ?? (request.body as Readable | undefined);
     const started = process.hrtime.bigint();
     const response = await upstream.request(request.method, path, headers, body).catch((error: unknown) => {
