@@ -21,12 +21,15 @@ let gws: Instances;
 beforeAll(async () => {
   redis = await startRedis();
   // the IdP asks for its DPoP-Nonce: openid-client answers the challenge once per request
-  idp = await startTestIdp({ accessTokenTtl: 3600, dpopNonce: true });
+  idp = await startTestIdp({ accessTokenTtl: 3600, dpopNonce: true, exchangeAudiences: ['https://orders.example'] });
   upstream = await startDpopUpstream(idp);
   gws = await startInstances(2, {
     idp,
     store: redis.url,
-    routes: [{ prefix: '/api', upstream: upstream.url }],
+    routes: [
+      { prefix: '/api', upstream: upstream.url },
+      { prefix: '/orders', upstream: upstream.url, exchange: { audience: 'https://orders.example' } },
+    ],
     config: { oidc: { dpop: true } },
   });
 });
@@ -87,6 +90,18 @@ describe('DPoP-bound session tokens', () => {
     } finally {
       upstream.requireNonce(null);
     }
+  });
+
+  it('binds a token got by exchange to the same key', async () => {
+    const { sessionCookie } = await loginThroughGateway(a().url);
+    const { jkt, accessToken } = await sessionKeyThumbprint(sessionCookie);
+    upstream.calls.length = 0;
+    const res = await call(`${b().url}/orders/1`, sessionCookie);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ sub: 'alice', jkt, scheme: 'DPoP' });
+    const exchanged = upstream.calls.at(-1)!.token!;
+    expect(exchanged).not.toBe(accessToken);
+    expect((await introspect(idp, exchanged)) as unknown).toMatchObject({ aud: 'https://orders.example', cnf: { jkt } });
   });
 
   it('keeps the binding made on instance A through a refresh on instance B', async () => {
