@@ -31,6 +31,7 @@ import { Sessions } from './session/sessions.js';
 import { UserSessions } from './session/user-sessions.js';
 import { createStore } from './store/create.js';
 import type { SessionStore } from './store/store.js';
+import { ExchangedTokens } from './tokens/exchange.js';
 import { RefreshLock } from './tokens/refresh-lock.js';
 import { ServiceTokens } from './tokens/service-tokens.js';
 import { SessionTokens } from './tokens/session-tokens.js';
@@ -164,6 +165,7 @@ async function context(config: GatewayConfig, store: SessionStore, options: AppO
     }),
     logins: new LoginTransactions(store, cipher),
     tokens,
+    exchanges: new ExchangedTokens(sessions, tokens, idp, lock, metrics, { refreshBeforeMs: config.oidc.refreshBeforeMs, maxWaitMs: 15_000 }),
     serviceTokens: new ServiceTokens(config.tokenSources, { store, cipher, lock, metrics }, {
       maxWaitMs: 15_000,
       // the caller waits for this one; a token source that loses it only authenticates again

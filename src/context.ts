@@ -8,6 +8,7 @@ import type { SessionCache } from './session/session-cache.js';
 import type { Sessions } from './session/sessions.js';
 import type { UserSessions } from './session/user-sessions.js';
 import type { SessionStore } from './store/store.js';
+import type { ExchangedTokens } from './tokens/exchange.js';
 import type { RefreshLock } from './tokens/refresh-lock.js';
 import type { SessionTokens } from './tokens/session-tokens.js';
 
@@ -31,6 +32,8 @@ export interface GatewayContext {
   logoutTokens: LogoutTokenVerifier;
   logins: LoginTransactions;
   tokens: SessionTokens;
+  /** tokens of routes with `exchange` (RFC 8693) */
+  exchanges: ExchangedTokens;
   refreshLock: RefreshLock;
   serviceTokens: ServiceTokenProvider;
   metrics: GatewayMetrics;

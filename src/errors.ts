@@ -47,6 +47,8 @@ const sessionChallenge = (code: string) => ({ 'www-authenticate': `BFF-Session e
 
 export const errors = {
   csrfHeaderMissing: () => new GatewayError('csrf_header_missing', 403),
+  /** the IdP refused the token exchange of a route with `exchange` (RFC 8693) */
+  exchangeRefused: (opts: Opts = {}) => new GatewayError('exchange_refused', 403, opts),
   unauthenticated: () => new GatewayError('unauthenticated', 401, { headers: sessionChallenge('unauthenticated') }),
   sessionExpired: () => new GatewayError('session_expired', 401, { headers: sessionChallenge('session_expired') }),
   invalidRequest: (description?: string) =>

@@ -10,6 +10,9 @@ export const DEMO_USER: DemoUser = {
 
 export const DEMO_CLIENT_ID = 'demo-bff';
 
+/** The audience of the SAML assertions the demo SOAP service takes (the /soap-saml route). */
+export const DEMO_SAML_AUDIENCE = 'urn:bff-gateway:demo:soap';
+
 export interface DemoClientOptions {
   clientId?: string;
   clientSecret: string;
@@ -26,7 +29,7 @@ export function demoGatewayClient(opts: DemoClientOptions): ClientMetadata {
     client_id: opts.clientId ?? DEMO_CLIENT_ID,
     client_secret: opts.clientSecret,
     token_endpoint_auth_method: 'client_secret_basic',
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange'],
     response_types: ['code'],
     redirect_uris: [`${publicUrl}/auth/callback`],
     post_logout_redirect_uris: [`${publicUrl}/`],

@@ -17,6 +17,8 @@ export interface ProviderConfigOptions {
   store: IdpMemoryStore;
   accessTokenTtl: () => number;
   refreshTokenTtl: number;
+  /** DPoP proofs must carry the IdP's nonce (RFC 9449 §8); DPoP itself is always on */
+  dpopNonce?: boolean;
 }
 
 /** A fresh RS256 signing key (private JWK), generated with jose: no development keys. */
@@ -93,6 +95,9 @@ export async function buildProviderConfig(opts: ProviderConfigOptions): Promise<
     },
     features: {
       devInteractions: { enabled: false },
+      // DPoP (RFC 9449) and PAR (RFC 9126) are on by default in oidc-provider 9; named here
+      dPoP: opts.dpopNonce ? { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true } : { enabled: true },
+      pushedAuthorizationRequests: { enabled: true },
       clientCredentials: { enabled: true },
       backchannelLogout: { enabled: true },
       userinfo: { enabled: true },

@@ -12,6 +12,7 @@ export interface IdpStats {
   refreshFailuresByError: Record<string, number>; // e.g. { invalid_grant: 2 }
   clientCredentials: number; // successful client_credentials grants
   passwordGrants: number; // successful password grants
+  tokenExchanges: number; // successful token exchanges (RFC 8693)
   passwordGrantFailures: number; // failed password grants (wrong password, unknown user, ...)
   injectedFailures: number; // token requests answered by setTokenEndpointFailure
   revocations: number; // POSTs to the revocation endpoint
@@ -24,7 +25,7 @@ export interface IdpStats {
 export function emptyStats(): IdpStats {
   return {
     tokenRequests: 0, tokenRequestsPeak: 0, codeExchanges: 0, refreshes: 0, refreshFailures: 0, refreshFailuresByError: {},
-    clientCredentials: 0, passwordGrants: 0, passwordGrantFailures: 0, injectedFailures: 0, revocations: 0, grantRevocations: 0, endSessions: 0,
+    clientCredentials: 0, passwordGrants: 0, tokenExchanges: 0, passwordGrantFailures: 0, injectedFailures: 0, revocations: 0, grantRevocations: 0, endSessions: 0,
     backchannelLogouts: 0, backchannelLogoutFailures: 0,
   };
 }
@@ -41,6 +42,7 @@ export function countProviderEvents(provider: Provider, stats: IdpStats): void {
     else if (type === 'refresh_token') stats.refreshes += 1;
     else if (type === 'client_credentials') stats.clientCredentials += 1;
     else if (type === 'password') stats.passwordGrants += 1;
+    else if (type === 'urn:ietf:params:oauth:grant-type:token-exchange') stats.tokenExchanges += 1;
   });
   provider.on('grant.error', (ctx, err) => {
     if (grantType(ctx) === 'password') stats.passwordGrantFailures += 1;

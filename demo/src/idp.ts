@@ -4,10 +4,13 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { JWK } from 'jose';
 import { Provider, type ClientMetadata, type Configuration, type Middleware } from 'oidc-provider';
 import { ROUTES, SCOPES, buildProviderConfig } from './idp-config.js';
 import { createInteractionHandler, type DemoUser } from './idp-interactions.js';
+import { registerJwtBearerGrant } from './idp-jwt-bearer-grant.js';
 import { registerPasswordGrant } from './idp-password-grant.js';
+import { registerTokenExchangeGrant, type SamlMinter } from './idp-token-exchange-grant.js';
 import { countProviderEvents, emptyStats, type IdpStats } from './idp-stats.js';
 import { IdpMemoryStore } from './idp-store.js';
 
@@ -27,6 +30,10 @@ export interface DemoIdpOptions {
   https?: https.ServerOptions;
   /** changes to the provider configuration (features such as mTLS) */
   configure?: (config: Configuration) => void;
+  dpopNonce?: boolean; // DPoP proofs must carry a nonce from the IdP (default false)
+  assertionKeys?: Record<string, JWK>; // jwt-bearer grant: the public key trusted per assertion issuer
+  exchangeAudiences?: string[]; // token exchange: the audiences served (default none)
+  saml?: SamlMinter; // token exchange: mints the SAML 2.0 assertions asked for
 }
 
 export interface TokenErrorBody {
@@ -90,10 +97,17 @@ export async function startDemoIdp(opts: DemoIdpOptions): Promise<DemoIdp> {
       store,
       accessTokenTtl: () => positiveSeconds(typeof accessTokenTtl === 'function' ? accessTokenTtl() : accessTokenTtl),
       refreshTokenTtl: positiveSeconds(refreshTokenTtl),
+      dpopNonce: opts.dpopNonce === true,
     });
     opts.configure?.(config);
     provider = new Provider(issuer, config);
     registerPasswordGrant(provider, opts.users, SCOPES);
+    registerJwtBearerGrant(provider, opts.users, opts.assertionKeys ?? {}, `${issuer}${ROUTES.token}`);
+    registerTokenExchangeGrant(provider, {
+      audiences: opts.exchangeAudiences ?? [],
+      tokenEndpoint: `${issuer}${ROUTES.token}`,
+      ...(opts.saml ? { saml: opts.saml } : {}),
+    });
   } catch (err) {
     server.close();
     throw err;

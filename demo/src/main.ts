@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../../src/app.js';
 import { loadConfigFile } from '../../src/config/load.js';
-import { DEMO_USER, demoGatewayClient } from './demo-realm.js';
+import { DEMO_SAML_AUDIENCE, DEMO_USER, demoGatewayClient } from './demo-realm.js';
+import { mintSamlAssertion, newSamlKeys } from './saml-assertion.js';
 import { startDemoIdp } from './idp.js';
 import { startDemoRestApi } from './rest-api.js';
 import { startDemoSoapService } from './soap-service.js';
@@ -17,7 +18,11 @@ const IDP_PORT = Number(process.env.DEMO_IDP_PORT ?? 9000);
 
 async function main(): Promise<void> {
   const clientSecret = randomBytes(24).toString('base64url');
+  // the IdP's token exchange mints signed SAML assertions for the /soap-saml route
+  const samlKeys = newSamlKeys();
   const idp = await startDemoIdp({
+    exchangeAudiences: [DEMO_SAML_AUDIENCE],
+    saml: (subject, audience, lifetime) => mintSamlAssertion(samlKeys, `http://localhost:${IDP_PORT}`, subject, audience, lifetime),
     host: 'localhost',
     port: IDP_PORT,
     issuer: `http://localhost:${IDP_PORT}`,
@@ -26,7 +31,7 @@ async function main(): Promise<void> {
     clients: [demoGatewayClient({ clientSecret, publicUrl: GATEWAY_URL })],
   });
   const restApi = await startDemoRestApi({ issuer: idp.issuer });
-  const soapApi = await startDemoSoapService({ issuer: idp.issuer });
+  const soapApi = await startDemoSoapService({ issuer: idp.issuer, saml: { publicKeyPem: samlKeys.publicKeyPem, audience: DEMO_SAML_AUDIENCE } });
   // the gateway's SOAP route (config/demo.yaml) writes the session's token into the envelope
   const web = await startDemoWeb({ soapPath: '/soap' });
 

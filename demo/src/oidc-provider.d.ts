@@ -122,6 +122,21 @@ declare module 'oidc-provider' {
     scope?: string;
     readonly expiration: number;
     save(): Promise<string>;
+    /** AccessToken: bind to a DPoP key ('jkt', its thumbprint) */
+    setThumbprint?(prop: 'jkt', thumbprint: string): void;
+    /** AccessToken: the token's aud */
+    setAudience?(audience: string | string[]): void;
+    readonly tokenType?: string;
+  }
+
+  /** A stored token as find() returns it. */
+  export interface FoundToken {
+    accountId: string;
+    clientId: string;
+    grantId: string;
+    scope?: string;
+    jkt?: string;
+    readonly isExpired: boolean;
   }
 
   export interface IssuableTokenConstructor {
@@ -133,6 +148,7 @@ declare module 'oidc-provider' {
       scope?: string;
       rotations?: number;
     }): IssuableToken;
+    find(value: string): Promise<FoundToken | undefined>;
   }
 
   export type ProviderErrorConstructor = new (description?: string, detail?: string) => ProviderError;
@@ -142,6 +158,8 @@ declare module 'oidc-provider' {
     InvalidGrant: ProviderErrorConstructor;
     InvalidRequest: ProviderErrorConstructor;
     InvalidScope: ProviderErrorConstructor;
+    InvalidTarget: ProviderErrorConstructor;
+    InvalidDpopProof: ProviderErrorConstructor;
   };
 
   export interface ClientConstructor {
@@ -208,6 +226,8 @@ declare module 'oidc-provider' {
       userinfo?: Feature;
       revocation?: Feature<{ allowedPolicy?: TokenPolicy }>;
       introspection?: Feature<{ allowedPolicy?: TokenPolicy }>;
+      dPoP?: Feature<{ nonceSecret?: Buffer; requireNonce?: (ctx: KoaContext) => boolean }>;
+      pushedAuthorizationRequests?: Feature<{ requirePushedAuthorizationRequests?: boolean }>;
       rpInitiatedLogout?: Feature<{
         logoutSource?: (ctx: KoaContext, form: string) => void | Promise<void>;
         postLogoutSuccessSource?: (ctx: KoaContext) => void | Promise<void>;

@@ -7,6 +7,7 @@
 // GET ?wsdl answers a WSDL of both operations.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkSamlAssertion } from './saml-assertion.js';
 import { parseSoapRequest, SoapParseError, type SoapRequest } from './soap-envelope.js';
 import { demoWsdl, soapFault, soapResponse, type SoapAnswer } from './soap-messages.js';
 import { userinfoTokenCheck, type TokenVerdict } from './userinfo-check.js';
@@ -15,6 +16,8 @@ export interface DemoSoapServiceOptions {
   issuer: string;
   host?: string; // default 127.0.0.1
   port?: number; // default 0: a free port
+  /** WhoAmI also takes a signed SAML 2.0 assertion in wsse:Security (checked with this key, for this audience) */
+  saml?: { publicKeyPem: string; audience: string };
 }
 
 export interface DemoSoapService {
@@ -50,10 +53,13 @@ export async function startDemoSoapService(opts: DemoSoapServiceOptions): Promis
   const check = userinfoTokenCheck(opts.issuer);
   const host = opts.host ?? '127.0.0.1';
 
-  async function operate(request: SoapRequest): Promise<SoapAnswer> {
+  async function operate(request: SoapRequest, xml: string): Promise<SoapAnswer> {
     const { version } = request;
     const op = request.operation.local;
     if (op !== 'GetSecret' && op !== 'WhoAmI') return soapFault(version, true, `unknown operation ${op}`);
+    const saml = op === 'WhoAmI' && opts.saml ? checkSamlAssertion(xml, opts.saml.publicKeyPem, opts.saml.audience) : undefined;
+    if (saml && 'invalid' in saml) return soapFault(version, true, `the SAML assertion is not valid: ${saml.invalid}`);
+    if (saml) return soapResponse(version, op, { Subject: saml.subject, TokenReceived: true, TokenLocation: 'wsse-saml' });
     const token = op === 'GetSecret' ? request.params.get('token') : wsseToken(request);
     if (!token) {
       const where = op === 'GetSecret' ? 'a token element in GetSecret' : 'a wsse:BinarySecurityToken in the Header';
@@ -97,7 +103,7 @@ export async function startDemoSoapService(opts: DemoSoapServiceOptions): Promis
       if (!(e instanceof SoapParseError)) throw e;
       return send(res, soapFault(e.version ?? '1.1', true, e.message));
     }
-    send(res, await operate(request));
+    send(res, await operate(request, xml));
   }
 
   let url = '';

@@ -1,7 +1,8 @@
 // The tokenSources and routes sections.
 
 import { tlsClient } from './schema-tls.js';
-import type { RouteConfig, SoapConfig, TokenSourceConfig } from './types.js';
+import { jwkFile } from './key-file.js';
+import type { ExchangeConfig, JwtAssertionConfig, RouteConfig, SoapConfig, TokenSourceConfig } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 import { listOf, mapOf, section, type Parse } from './validate.js';
 import { bool, duration, httpUrl, integer, oneOf, positiveDuration, size, text } from './values.js';
@@ -13,9 +14,20 @@ function sourceName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error('a token source name may hold letters, digits, ".", "_" and "-"');
 }
 
+/** grant jwt_bearer: what goes into the assertion the gateway signs */
+const assertion = (baseDir: string) => section<JwtAssertionConfig>((r) => {
+  const subject = r.req('subject', text);
+  const audience = r.req('audience', text);
+  const keyFile = r.req('keyFile', jwkFile(baseDir));
+  const lifetimeMs = r.get('lifetime', positiveDuration, parseDuration('5m'));
+  if (subject === undefined || audience === undefined || keyFile === undefined) return undefined;
+  return { subject, audience, keyFile, lifetimeMs };
+});
+
 const tokenSource = (baseDir: string) => section<TokenSourceConfig>((r) => {
   const tokenEndpoint = r.req('tokenEndpoint', httpUrl);
-  const grant = r.req('grant', oneOf('password', 'client_credentials'));
+  const grant = r.req('grant', oneOf('password', 'client_credentials', 'jwt_bearer'));
+  const jwtBearer = grant === undefined ? undefined : grant === 'jwt_bearer';
   const password = grant === undefined ? undefined : grant === 'password';
   const credentials = grant === undefined ? undefined : grant === 'client_credentials';
   const why = (g: string): string => `with grant ${g}`;
@@ -25,6 +37,7 @@ const tokenSource = (baseDir: string) => section<TokenSourceConfig>((r) => {
     clientId: credentials === true ? r.req('clientId', text, why('client_credentials')) : r.opt('clientId', text),
     clientSecret: credentials === true ? r.req('clientSecret', text, why('client_credentials')) : r.opt('clientSecret', text),
     scope: r.opt('scope', text),
+    assertion: r.only(jwtBearer, 'assertion', assertion(baseDir), why('jwt_bearer')),
     maxRefreshes: r.get('maxRefreshes', integer(0), 10),
     refreshBeforeMs: r.get('refreshBefore', duration, parseDuration('60s')),
     ...(r.has('tls') ? { tls: r.opt('tls', tlsClient(baseDir, { servername: false })) } : {}),
@@ -32,6 +45,7 @@ const tokenSource = (baseDir: string) => section<TokenSourceConfig>((r) => {
   return tokenEndpoint === undefined || grant === undefined ? undefined : { tokenEndpoint, grant, ...source };
 });
 
+/** `baseDir`: where relative file names (assertion.keyFile) are resolved */
 export const tokenSources = (baseDir: string) => mapOf(tokenSource(baseDir), sourceName);
 
 function routePrefix(value: unknown): string {
@@ -64,9 +78,37 @@ const soap = section<SoapConfig>((r) => {
   const element = r.get('element', elementName, 'token');
   const maxBytes = r.get('maxBytes', size, parseSize('1mb'));
   const operations = r.opt('operations', listOf(elementName, { nonEmpty: true }));
+  const tokenType = r.opt('tokenType', oneOf('saml2'));
+  if (tokenType !== undefined && inject !== undefined && inject !== 'wsse') r.report('saml2 goes with inject: wsse only', 'tokenType');
   if (inject === undefined) return undefined;
-  return operations === undefined ? { version, inject, element, maxBytes } : { version, inject, element, maxBytes, operations };
+  return {
+    version,
+    inject,
+    element,
+    maxBytes,
+    ...(operations === undefined ? {} : { operations }),
+    ...(tokenType === undefined ? {} : { tokenType }),
+  };
 });
+
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const SAML2_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:saml2';
+
+const exchange = section<ExchangeConfig>((r) => {
+  const audience = r.req('audience', text);
+  const rest = {
+    resource: r.opt('resource', httpUrl),
+    scope: r.opt('scope', text),
+    requestedTokenType: r.get('requestedTokenType', tokenTypeUri, ACCESS_TOKEN_TYPE),
+  };
+  return audience === undefined ? undefined : { audience, ...rest };
+});
+
+function tokenTypeUri(value: unknown): string {
+  const uri = text(value);
+  if (!/^urn:ietf:params:oauth:token-type:[a-z0-9_-]+$/i.test(uri)) throw new Error('must be a token type URI (urn:ietf:params:oauth:token-type:...)');
+  return uri;
+}
 
 function route(sourceNames: string[], prefixes: Map<string, string>, baseDir: string): Parse<RouteConfig> {
   const tokens = [...RESERVED_TOKENS, ...sourceNames];
@@ -94,10 +136,20 @@ function route(sourceNames: string[], prefixes: Map<string, string>, baseDir: st
       websocket: r.get('websocket', bool, false),
       websocketMaxBytes: r.get('websocketMaxBytes', size, parseSize('1mb')),
       ...(r.has('tls') ? { tls: r.opt('tls', tlsClient(baseDir, { servername: true })) } : {}),
+      exchange: r.opt('exchange', exchange),
     };
     if (rest.tls !== undefined && upstream !== undefined && !upstream.startsWith('https:')) {
       r.report('applies to https:// upstreams only', 'tls');
     }
+    // the subject token of an exchange is the session's access token
+    if (rest.exchange !== undefined && tokenName !== undefined && tokenName !== 'session') {
+      r.report('applies to token: session routes only (the session\'s access token is the subject token)', 'exchange');
+    }
+    const saml = rest.soap?.tokenType === 'saml2';
+    if (saml && rest.exchange?.requestedTokenType !== SAML2_TOKEN_TYPE) {
+      r.report(`saml2 needs exchange.requestedTokenType: ${SAML2_TOKEN_TYPE} on the route`, 'soap');
+    }
+    if (rest.exchange !== undefined && rest.scope !== undefined) r.report('cannot be combined with exchange (put the scope in exchange.scope)', 'scope');
     // downscoping spends the session's refresh token; other tokens have nothing to narrow
     if (rest.scope !== undefined && tokenName !== undefined && tokenName !== 'session') {
       r.report('applies to token: session routes only (a token source asks for its own scope)', 'scope');

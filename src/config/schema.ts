@@ -9,7 +9,7 @@ import { tlsClient, tlsServer, withBoundCertificate } from './schema-tls.js';
 import type { GatewayConfig, OidcConfig, ServerConfig, SessionConfig, StoreConfig } from './types.js';
 import { parseDuration } from './units.js';
 import { isMapping, listOf, run, section, type ConfigProblem, type Parse, type Reader } from './validate.js';
-import { anyText, duration, hostPort, httpUrl, integer, oneOf, origin, positiveDuration, redisUrl, text, trustProxy } from './values.js';
+import { anyText, bool, duration, hostPort, httpUrl, integer, oneOf, origin, positiveDuration, redisUrl, text, trustProxy } from './values.js';
 
 export interface SchemaOptions {
   /** relative file names (oidc.privateKeyFile) are resolved against this directory */
@@ -209,6 +209,8 @@ function oidcSection(publicUrl: string | undefined, baseDir: string): Parse<Oidc
       tokenConcurrency: r.get('tokenConcurrency', tokenConcurrency, 16),
       postLogoutRedirectUri: r.opt('postLogoutRedirectUri', httpUrl) ?? (publicUrl === undefined ? undefined : `${publicUrl}/`),
       ...optional('tls', tls),
+      dpop: r.get('dpop', bool, false),
+      par: r.get('par', bool, false),
     };
     if (issuer === undefined || clientId === undefined) return undefined;
     return { issuer, clientId, tokenEndpointAuthMethod: method, ...rest };

@@ -93,11 +93,25 @@ export interface OidcConfig {
   postLogoutRedirectUri?: string;
   /** for every call to the IdP; its cert is the client certificate of tls_client_auth */
   tls?: TlsFilesConfig;
+  /** DPoP (RFC 9449): the session's tokens are bound to a key pair of the session */
+  dpop: boolean;
+  /** Pushed Authorization Requests (RFC 9126) at login */
+  par: boolean;
+}
+
+/** tokenSources.<name>.assertion: the JWT the gateway signs for grant jwt_bearer (RFC 7523) */
+export interface JwtAssertionConfig {
+  subject: string;
+  audience: string;
+  /** absolute path of a private JWK */
+  keyFile: string;
+  lifetimeMs: number;
 }
 
 export interface TokenSourceConfig {
   tokenEndpoint: string;
-  grant: 'password' | 'client_credentials';
+  grant: 'password' | 'client_credentials' | 'jwt_bearer';
+  assertion?: JwtAssertionConfig;
   username?: string;
   password?: string;
   clientId?: string;
@@ -116,6 +130,16 @@ export interface SoapConfig {
   maxBytes: number;
   /** the operations (first child of Body) that may pass: local names or "{uri}local"; undefined: any */
   operations?: string[];
+  /** saml2: the route's exchanged SAML 2.0 assertion goes into wsse:Security as XML */
+  tokenType?: 'saml2';
+}
+
+/** routes[].exchange: RFC 8693 token exchange for the route's own token */
+export interface ExchangeConfig {
+  audience: string;
+  resource?: string;
+  scope?: string;
+  requestedTokenType: string;
 }
 
 export interface RouteConfig {
@@ -136,6 +160,7 @@ export interface RouteConfig {
   websocketMaxBytes: number;
   /** https:// upstreams: a private CA, a client certificate (mTLS), servername */
   tls?: TlsFilesConfig;
+  exchange?: ExchangeConfig;
 }
 
 export interface TraceConfig {

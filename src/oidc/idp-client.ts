@@ -3,6 +3,8 @@ import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import type { OidcConfig } from '../config/types.js';
 import { TlsFetch, type FetchLike } from '../tls/tls-fetch.js';
+import { newDpopKey, type DpopKey } from './dpop.js';
+import { DpopHandles } from './dpop-handles.js';
 import { TokenConcurrency } from './token-concurrency.js';
 import { tracedFetch } from './traced-fetch.js';
 
@@ -19,7 +21,26 @@ export interface IssuedTokens {
   scope?: string;
   /** the validated ID token's claims, when one came */
   claims?: Record<string, unknown>;
+  /** oidc.dpop: the session's key pair the tokens are bound to (set by the code exchange) */
+  dpopKey?: DpopKey;
 }
+
+/** What a route asks for in a token exchange (routes[].exchange). */
+export interface TokenExchangeRequest {
+  audience: string;
+  resource?: string;
+  scope?: string;
+  requestedTokenType: string;
+}
+
+export interface ExchangedTokenResponse {
+  accessToken: string;
+  accessTokenExpiresAt?: number;
+  issuedTokenType?: string;
+}
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 export interface LoginChecks {
   codeVerifier: string;
@@ -40,6 +61,7 @@ const IDP_TIMEOUT_SECONDS = 10;
 export class IdpClient {
   /** every token endpoint request (code exchange, refresh) runs under this cap */
   readonly tokenRequests: TokenConcurrency;
+  private readonly dpop: DpopHandles;
 
   private constructor(
     private readonly config: oidc.Configuration,
@@ -48,6 +70,7 @@ export class IdpClient {
     private readonly tls?: TlsFetch,
   ) {
     this.tokenRequests = new TokenConcurrency(settings.tokenConcurrency);
+    this.dpop = new DpopHandles(config);
   }
 
   static async discover(settings: OidcConfig, publicUrl: string): Promise<IdpClient> {
@@ -87,8 +110,10 @@ export class IdpClient {
     return this.config.serverMetadata();
   }
 
+  /** With oidc.par the request is pushed by back channel first (RFC 9126). */
   async authorizationUrl(checks: LoginChecks, extra: { prompt?: 'none' } = {}): Promise<URL> {
-    return oidc.buildAuthorizationUrl(this.config, {
+    const build = this.settings.par ? oidc.buildAuthorizationUrlWithPAR : oidc.buildAuthorizationUrl;
+    return build(this.config, {
       ...extra,
       redirect_uri: this.redirectUri,
       scope: this.settings.scope,
@@ -103,13 +128,19 @@ export class IdpClient {
   /** Exchange the code of a callback query; validates state, iss, PKCE and the ID token. */
   async exchangeCode(callbackQuery: string, checks: LoginChecks): Promise<IssuedTokens> {
     const currentUrl = new URL(`${this.redirectUri}?${callbackQuery}`);
+    // oidc.dpop: the new session's own key pair, bound to its tokens from the first one on
+    const dpopKey = this.settings.dpop ? newDpopKey() : undefined;
+    const DPoP = dpopKey && (await this.dpop.handle(dpopKey));
     const response = await this.tokenRequests.run(() => oidc.authorizationCodeGrant(this.config, currentUrl, {
       pkceCodeVerifier: checks.codeVerifier,
       expectedState: checks.state,
       expectedNonce: checks.nonce,
       idTokenExpected: true,
-    }));
-    return issued(response);
+    }, undefined, DPoP && { DPoP }));
+    const tokens = issued(response);
+    // kept only when the IdP did bind the tokens (token_type DPoP); else they stay bearer tokens
+    if (dpopKey && response.token_type === 'dpop') tokens.dpopKey = dpopKey;
+    return tokens;
   }
 
   /**
@@ -118,14 +149,61 @@ export class IdpClient {
    * when it answers false nothing is sent and the result is undefined.
    */
   async refresh(refreshToken: string, scope?: string): Promise<IssuedTokens>;
-  async refresh(refreshToken: string, scope: string | undefined, confirm: () => Promise<boolean>): Promise<IssuedTokens | undefined>;
-  async refresh(refreshToken: string, scope?: string, confirm?: () => Promise<boolean>): Promise<IssuedTokens | undefined> {
+  async refresh(
+    refreshToken: string,
+    scope: string | undefined,
+    confirm: () => Promise<boolean>,
+    dpopKey?: DpopKey,
+  ): Promise<IssuedTokens | undefined>;
+  async refresh(
+    refreshToken: string,
+    scope?: string,
+    confirm?: () => Promise<boolean>,
+    dpopKey?: DpopKey,
+  ): Promise<IssuedTokens | undefined> {
     const params: Record<string, string> = scope === undefined ? {} : { scope };
+    // the session's key signs the proof, so the new tokens stay bound to it
+    const DPoP = dpopKey && (await this.dpop.handle(dpopKey));
     const response = await this.tokenRequests.run(async () => {
       if (confirm && !(await confirm())) return undefined;
-      return oidc.refreshTokenGrant(this.config, refreshToken, params);
+      return oidc.refreshTokenGrant(this.config, refreshToken, params, DPoP && { DPoP });
     });
     return response && issued(response);
+  }
+
+  /**
+   * RFC 8693 token exchange: `subjectToken` (a session's access token) for a token of
+   * `request.audience`. With the session's DPoP key the request carries a proof, so the
+   * issued token is bound to the same key. Runs under the token request cap; `confirm` as
+   * for refresh.
+   */
+  async exchangeToken(
+    subjectToken: string,
+    request: TokenExchangeRequest,
+    confirm: () => Promise<boolean>,
+    dpopKey?: DpopKey,
+  ): Promise<ExchangedTokenResponse | undefined> {
+    const params: Record<string, string> = {
+      subject_token: subjectToken,
+      subject_token_type: ACCESS_TOKEN_TYPE,
+      audience: request.audience,
+      requested_token_type: request.requestedTokenType,
+    };
+    if (request.resource !== undefined) params.resource = request.resource;
+    if (request.scope !== undefined) params.scope = request.scope;
+    const DPoP = dpopKey && (await this.dpop.handle(dpopKey));
+    const response = await this.tokenRequests.run(async () => {
+      if (!(await confirm())) return undefined;
+      return oidc.genericGrantRequest(this.config, TOKEN_EXCHANGE, params, DPoP && { DPoP });
+    });
+    if (!response) return undefined;
+    const expiresIn = response.expiresIn();
+    const issuedTokenType = response.issued_token_type;
+    return {
+      accessToken: response.access_token,
+      ...(expiresIn === undefined ? {} : { accessTokenExpiresAt: Date.now() + expiresIn * 1000 }),
+      ...(typeof issuedTokenType === 'string' ? { issuedTokenType } : {}),
+    };
   }
 
   /** RFC 7009; does nothing when the IdP has no revocation endpoint. */

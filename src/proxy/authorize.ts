@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
 import { errors } from '../errors.js';
+import { noteDpopKey } from './dpop-call.js';
 import { requestSession, requireCsrfHeader } from '../session/request-session.js';
 
 /**
@@ -35,5 +36,7 @@ export async function authorize(
   if (route.token === 'none') return undefined;
   if (route.token !== 'session') return ctx.serviceTokens.accessToken(route.token, rejected);
   if (!session) return undefined;
+  noteDpopKey(request, session);
+  if (route.exchange) return ctx.exchanges.accessToken(session, route.prefix, route.exchange, rejected);
   return ctx.tokens.accessToken(session, route.scope === undefined ? { rejected } : { scope: route.scope, rejected });
 }

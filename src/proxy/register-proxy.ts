@@ -5,6 +5,7 @@ import type { GatewayContext } from '../context.js';
 import { noteUpstreamResponse } from '../observability/access-log.js';
 import { tracingOn } from '../observability/tracing.js';
 import { authorize } from './authorize.js';
+import { dpopKeyOf, UpstreamDpop } from './dpop-call.js';
 import { forwardHeaders } from './forward-headers.js';
 import { isInvalidTokenChallenge } from './replay.js';
 import { Upstream, upstreamError } from './upstream.js';
@@ -26,6 +27,10 @@ export interface ProxiedCall {
   replayable: boolean;
   /** the body again after a forced refresh, for routes that carry the token inside it */
   bodyWithToken?(token: string | undefined): Buffer;
+  /** the token goes in the body only, never in Authorization (a SAML assertion) */
+  bodyOnly?: boolean;
+  /** an upstream's DPoP nonce challenge was answered already (once per call) */
+  nonceAnswered?: boolean;
 }
 
 export interface RouteBehaviour {
@@ -50,11 +55,16 @@ export async function registerProxy(
   const observeDuration = ctx.metrics.upstreamDuration.route(route.prefix);
   const upstream = new Upstream(route);
   const upstreamHost = new URL(route.upstream).host;
+  const dpop = new UpstreamDpop(route.upstream);
   app.addHook('onClose', () => upstream.close());
 
   const forward = async (request: FastifyRequest, reply: FastifyReply, call: ProxiedCall, last: boolean): Promise<FastifyReply> => {
     const path = upstream.path(request.url);
-    const headers = forwardHeaders(request, request.headers, { isOwnCookie, sendsToken, trustProxy, accessToken: call.token });
+    const headerToken = call.bodyOnly ? undefined : call.token;
+    const headers = forwardHeaders(request, request.headers, { isOwnCookie, sendsToken, trustProxy, accessToken: headerToken });
+    // a DPoP-bound session token goes with a proof for this very request
+    const dpopKey = sendsToken && headerToken !== undefined ? dpopKeyOf(request) : undefined;
+    const sentNonce = dpopKey && dpop.sign(headers, dpopKey, request.method, path, headerToken!);
     const body = call.body ?? (request.body as Readable | undefined);
     const started = process.hrtime.bigint();
     const sent = tracingOn()
@@ -66,6 +76,11 @@ export async function registerProxy(
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     observeDuration(seconds);
     noteUpstreamResponse(request, response.statusCode, seconds);
+    if (dpopKey && dpop.heard(response.statusCode, response.headers, sentNonce) && call.replayable && !call.nonceAnswered) {
+      await response.body.dump(); // a use_dpop_nonce challenge: once more with the nonce
+      call.nonceAnswered = true;
+      return forward(request, reply, call, last);
+    }
     if (!last && call.replayable && response.statusCode === 401 && isInvalidTokenChallenge(response.headers)) {
       await response.body.dump(); // this answer is dropped
       call.token = await authorize(ctx, route, request, call.token);

@@ -9,11 +9,11 @@ import { readBody } from '../http/read-body.js';
 /** Bodies up to this size are buffered so that a call refused with invalid_token can be replayed. */
 export const REPLAY_BUFFER_LIMIT = 64 * 1024;
 
-/** `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1) */
+/** `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1), or the same with DPoP (RFC 9449 §7.1) */
 export function isInvalidTokenChallenge(headers: IncomingHttpHeaders | Record<string, unknown>): boolean {
   const value = headers['www-authenticate'];
   const challenges = Array.isArray(value) ? value.join(', ') : typeof value === 'string' ? value : '';
-  return /^\s*bearer\b/i.test(challenges) && /\berror\s*=\s*"?invalid_token"?/i.test(challenges);
+  return /^\s*(?:bearer|dpop)\b/i.test(challenges) && /\berror\s*=\s*"?invalid_token"?/i.test(challenges);
 }
 
 export type ReplayBody = { kind: 'none' } | { kind: 'buffered'; body: Buffer } | { kind: 'streamed' };

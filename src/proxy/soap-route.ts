@@ -23,6 +23,8 @@ export function registerSoapRoute(app: FastifyInstance, ctx: GatewayContext, rou
     config: { soap },
     prepare: async (request, call) => {
       call.replayable = true;
+      // a SAML assertion travels in wsse:Security only
+      call.bodyOnly = soap.tokenType === 'saml2';
       if (request.method === 'GET' || request.method === 'HEAD') {
         call.token = await authorize(ctx, route, request);
         return;

@@ -1,3 +1,5 @@
+import type { DpopKey } from '../oidc/dpop.js';
+
 // What a session holds. Serialised to JSON, then sealed by SessionCipher before it reaches
 // the store; nothing here is ever written anywhere in plain text.
 
@@ -8,10 +10,20 @@ export interface AccessToken {
   accessTokenExpiresAt?: number;
 }
 
+/** A token of a route with `exchange` (RFC 8693), got for one of the session's access tokens. */
+export interface ExchangedToken extends AccessToken {
+  /** a hash of the subject token it was got for: once the session's token is refreshed, it is stale */
+  subject: string;
+  /** the issued_token_type (an access token, or urn:ietf:params:oauth:token-type:saml2) */
+  issuedTokenType?: string;
+}
+
 export interface TokenSet extends AccessToken {
   refreshToken?: string;
   idToken?: string;
   scope?: string;
+  /** oidc.dpop: the session's private key (JWK) its tokens are bound to; never changes */
+  dpopKey?: DpopKey;
 }
 
 export interface SessionData {
@@ -26,6 +38,8 @@ export interface SessionData {
    * token; that refresh token (in `tokens`) keeps the grant's full scope.
    */
   scoped?: Record<string, AccessToken>;
+  /** Tokens got by token exchange (routes[].exchange), by route (tokens/exchange.ts). */
+  exchanged?: Record<string, ExchangedToken>;
   createdAt: number;
   /** when the gateway last refreshed a token of this session (epoch ms), and how many times; for /auth/user */
   refreshedAt?: number;

@@ -3,6 +3,7 @@ import { errors } from '../errors.js';
 import { matches, parseElementName, type ElementName } from './element-name.js';
 import type { ElementSpan, EnvelopeMap, ParentSpan } from './envelope.js';
 import type { Edit } from './splice.js';
+import { samlAssertionXml, wsseSamlBlock } from './saml.js';
 import { WSSE_NS, wsseSecurityBlock } from './wsse.js';
 import { escapeXmlAttribute, escapeXmlText } from './xml-text.js';
 
@@ -11,10 +12,10 @@ import { escapeXmlAttribute, escapeXmlText } from './xml-text.js';
 // With no token to write (an anonymous caller on a route that does not require a session),
 // the client's token-bearing elements are removed (body mode: emptied) all the same.
 
-export function planEdits(map: EnvelopeMap, soap: Pick<SoapConfig, 'inject' | 'element'>, token: string | undefined): Edit[] {
+export function planEdits(map: EnvelopeMap, soap: Pick<SoapConfig, 'inject' | 'element' | 'tokenType'>, token: string | undefined): Edit[] {
   switch (soap.inject) {
     case 'wsse':
-      return wsseEdits(map, token);
+      return wsseEdits(map, token, soap.tokenType);
     case 'header':
       return headerEdits(map, parseElementName(soap.element), token);
     case 'body':
@@ -22,10 +23,10 @@ export function planEdits(map: EnvelopeMap, soap: Pick<SoapConfig, 'inject' | 'e
   }
 }
 
-function wsseEdits(map: EnvelopeMap, token: string | undefined): Edit[] {
+function wsseEdits(map: EnvelopeMap, token: string | undefined, tokenType: SoapConfig['tokenType']): Edit[] {
   const sent = map.header?.children.filter((el) => el.uri === WSSE_NS && el.local === 'Security') ?? [];
   if (token === undefined) return sent.map(remove);
-  const block = wsseSecurityBlock(token);
+  const block = tokenType === 'saml2' ? wsseSamlBlock(samlAssertionXml(token)) : wsseSecurityBlock(token);
   const [first, ...rest] = sent;
   if (first === undefined) return [intoHeader(map, block)];
   return [{ start: first.start, end: first.end, text: block }, ...rest.map(remove)];

@@ -31,6 +31,9 @@ export function merge(old: TokenSet, issued: IssuedTokens): TokenSet {
   if (refreshToken !== undefined) tokens.refreshToken = refreshToken;
   if (idToken !== undefined) tokens.idToken = idToken;
   if (scope !== undefined) tokens.scope = scope;
+  // the session's DPoP key outlives every refresh: the new tokens are bound to it too
+  const dpopKey = issued.dpopKey ?? old.dpopKey;
+  if (dpopKey !== undefined) tokens.dpopKey = dpopKey;
   return tokens;
 }
 

@@ -1,9 +1,10 @@
 import * as oidc from 'openid-client';
 import type { TokenSourceConfig } from '../config/types.js';
 import { TlsFetch, type FetchLike } from '../tls/tls-fetch.js';
+import { JwtAssertions } from './jwt-assertion.js';
 
-// The token endpoint of one token source, on openid-client: the source's grant (password or
-// client_credentials) and the refresh_token grant. A source names a token endpoint only, so
+// The token endpoint of one token source, on openid-client: the source's grant (password,
+// client_credentials or jwt_bearer, RFC 7523) and the refresh_token grant. A source names a token endpoint only, so
 // the client configuration is static (no discovery). Nothing here touches the store.
 
 /** What the token endpoint answered, in the gateway's terms. */
@@ -15,6 +16,7 @@ export interface ServiceTokenResponse {
 }
 
 const TOKEN_ENDPOINT_TIMEOUT_SECONDS = 10;
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** openid-client wants a client id; without one configured, none is ever sent (see clientAuth) */
 const NO_CLIENT_ID = 'bff-gateway';
 
@@ -22,6 +24,7 @@ export class ServiceTokenClient {
   private readonly config: oidc.Configuration;
   /** tokenSources.<name>.tls: the source's CA and client certificate */
   private readonly tls: TlsFetch | undefined;
+  private readonly assertions: JwtAssertions | undefined;
 
   constructor(private readonly source: TokenSourceConfig, name = 'token source') {
     const endpoint = new URL(source.tokenEndpoint);
@@ -31,6 +34,7 @@ export class ServiceTokenClient {
     if (endpoint.protocol === 'http:') oidc.allowInsecureRequests(this.config);
     this.tls = source.tls === undefined ? undefined : new TlsFetch(`tokenSources.${name}.tls`, source.tls);
     this.config[oidc.customFetch] = withoutIdToken(this.tls?.fetch ?? (fetch as FetchLike));
+    if (source.assertion) this.assertions = new JwtAssertions(source.assertion, source.clientId);
   }
 
   async close(): Promise<void> {
@@ -41,6 +45,11 @@ export class ServiceTokenClient {
   async grant(): Promise<ServiceTokenResponse> {
     const scope: Record<string, string> = this.source.scope === undefined ? {} : { scope: this.source.scope };
     if (this.source.grant === 'client_credentials') return issued(await oidc.clientCredentialsGrant(this.config, scope));
+    if (this.assertions) {
+      // a new short-lived assertion for every grant
+      const params = { assertion: await this.assertions.sign(), ...scope };
+      return issued(await oidc.genericGrantRequest(this.config, JWT_BEARER, params));
+    }
     const credentials = { username: this.source.username ?? '', password: this.source.password ?? '', ...scope };
     return issued(await oidc.genericGrantRequest(this.config, 'password', credentials));
   }

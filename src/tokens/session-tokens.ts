@@ -152,7 +152,7 @@ export class SessionTokens {
     try {
       // the lease is confirmed once the request has its place under oidc.tokenConcurrency,
       // right before the refresh token is spent
-      issued = await this.idp.refresh(refreshToken, scope, () => lock.stillHeld());
+      issued = await this.idp.refresh(refreshToken, scope, () => lock.stillHeld(), current.data.tokens.dpopKey);
     } catch (e) {
       if (!isInvalidGrant(e)) {
         this.metrics.tokenRefresh.inc({ result: 'error' });

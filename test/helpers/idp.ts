@@ -8,6 +8,9 @@
 // Tests that know their ports in advance (freePort()) can pass them to
 // startTestIdp() instead. Without any, the client gets the demo's default
 // redirect URI, http://localhost:8080/auth/callback.
+import type { JWK } from 'jose';
+import { JWT_BEARER_GRANT } from '../../demo/src/idp-jwt-bearer-grant.js';
+import { TOKEN_EXCHANGE_GRANT, type SamlMinter } from '../../demo/src/idp-token-exchange-grant.js';
 import { startDemoIdp, type ClientMetadata, type DemoIdp, type DemoIdpOptions, type DemoUser } from '../../demo/src/idp.js';
 
 export const BFF_CLIENT_ID = 'bff';
@@ -37,7 +40,7 @@ export function serviceClientMetadata(): ClientMetadata {
     client_id: SERVICE_CLIENT_ID,
     client_secret: SERVICE_CLIENT_SECRET,
     token_endpoint_auth_method: 'client_secret_basic',
-    grant_types: ['password', 'refresh_token', 'client_credentials'],
+    grant_types: ['password', 'refresh_token', 'client_credentials', JWT_BEARER_GRANT],
     response_types: [],
     redirect_uris: [],
   };
@@ -58,6 +61,10 @@ export interface TestIdpOptions extends BffClientOptions {
   /** HTTPS and provider changes (see test/helpers/https-idp.ts) */
   https?: DemoIdpOptions['https'];
   configure?: DemoIdpOptions['configure'];
+  dpopNonce?: boolean; // DPoP proofs at the IdP must carry its DPoP-Nonce
+  assertionKeys?: Record<string, JWK>; // jwt-bearer grant: the public key trusted per assertion issuer
+  exchangeAudiences?: string[]; // token exchange: the audiences served
+  saml?: SamlMinter; // token exchange: mints SAML 2.0 assertions
 }
 
 export interface TestIdp extends DemoIdp {
@@ -71,7 +78,7 @@ export function bffClientMetadata(options: BffClientOptions = {}): ClientMetadat
     client_id: BFF_CLIENT_ID,
     client_secret: BFF_CLIENT_SECRET,
     token_endpoint_auth_method: 'client_secret_basic',
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE_GRANT],
     response_types: ['code'],
     redirect_uris: options.redirectUris?.length ? options.redirectUris : ['http://localhost:8080/auth/callback'],
     post_logout_redirect_uris: options.postLogoutRedirectUris ?? [],
@@ -94,6 +101,10 @@ export async function startTestIdp(opts: TestIdpOptions = {}): Promise<TestIdp> 
     ...(opts.refreshTokenTtl === undefined ? {} : { refreshTokenTtl: opts.refreshTokenTtl }),
     ...(opts.https === undefined ? {} : { https: opts.https }),
     ...(opts.configure === undefined ? {} : { configure: opts.configure }),
+    ...(opts.dpopNonce === undefined ? {} : { dpopNonce: opts.dpopNonce }),
+    ...(opts.assertionKeys === undefined ? {} : { assertionKeys: opts.assertionKeys }),
+    ...(opts.exchangeAudiences === undefined ? {} : { exchangeAudiences: opts.exchangeAudiences }),
+    ...(opts.saml === undefined ? {} : { saml: opts.saml }),
   });
   const configureBffClient = (options: BffClientOptions) => idp.upsertClient(bffClientMetadata(options));
   await configureBffClient(opts);
