@@ -1,8 +1,7 @@
 // Validation and normalisation of the (interpolated) configuration tree into GatewayConfig:
 // every default filled in, durations in ms, sizes in bytes, every problem collected.
 
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { jsonKeyFile } from './key-file.js';
 import { routes, tokenSources } from './schema-routes.js';
 import { telemetrySection } from './schema-telemetry.js';
 import { tlsClient, tlsServer, withBoundCertificate } from './schema-tls.js';
@@ -153,25 +152,6 @@ function sessionSection(publicUrl: string | undefined): Parse<SessionConfig> {
   });
 }
 
-/** A JSON file (a JWK or JWKS), resolved against the config file's directory → absolute path. */
-function jsonFile(baseDir: string): (value: unknown) => string {
-  return (value) => {
-    const file = resolve(baseDir, text(value));
-    let content: string;
-    try {
-      content = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new Error(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-    try {
-      if (isMapping(JSON.parse(content))) return file;
-    } catch {
-      // reported below
-    }
-    throw new Error(`${file} is not a JSON object (a JWK or a JWK set)`);
-  };
-}
-
 function scope(value: unknown): string {
   const s = text(value);
   if (!s.split(/\s+/).includes('openid')) throw new Error('must contain "openid"');
@@ -203,7 +183,7 @@ function oidcSection(publicUrl: string | undefined, baseDir: string): Parse<Oidc
     }
     const rest = {
       clientSecret: r.only(usesSecret, 'clientSecret', text, 'with tokenEndpointAuthMethod client_secret_basic or client_secret_post'),
-      privateKeyFile: r.only(method === 'private_key_jwt', 'privateKeyFile', jsonFile(baseDir), 'with tokenEndpointAuthMethod private_key_jwt'),
+      privateKeyFile: r.only(method === 'private_key_jwt', 'privateKeyFile', jsonKeyFile(baseDir), 'with tokenEndpointAuthMethod private_key_jwt'),
       scope: r.get('scope', scope, 'openid profile offline_access'),
       refreshBeforeMs: r.get('refreshBefore', duration, parseDuration('60s')),
       tokenConcurrency: r.get('tokenConcurrency', tokenConcurrency, 16),

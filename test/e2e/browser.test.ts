@@ -76,7 +76,10 @@ const shot = (page: Page, name: string) => page.screenshot({ path: resolve(ARTIF
 
 /** the actions the page offers now (visible buttons), by id */
 const actions = (page: Page) =>
-  page.evaluate(() => Array.from(document.querySelectorAll('button[id]')).filter((b) => !(b as HTMLElement).hidden).map((b) => b.id));
+  page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLButtonElement>('button[id]'))
+      .filter((b) => b.closest('[hidden]') === null && !b.disabled) // shown and usable
+      .map((b) => b.id));
 
 /** a page whose tab already tried its silent login (so it shows "Log in" at once) */
 async function pageWithoutSilentLogin(context: import('playwright-core').BrowserContext): Promise<Page> {
@@ -118,7 +121,7 @@ describe('the demo SPA in Chromium', () => {
     // no refresh yet, this one session in the list
     await page.locator('#who', { hasText: 'Logged in as Alice Liddell (alice).' }).waitFor(WAIT);
     expect(new URL(page.url()).origin).toBe(gw.url);
-    expect(await actions(page)).toEqual(['call', 'soap', 'logout', 'logout-all']);
+    expect(await actions(page)).toEqual(['call', 'soap', 'logout', 'logout-all', 'live-connect']);
     expect(await text(page, '#idle-left')).toMatch(/^\d+:\d\d(:\d\d)?$/);
     const absoluteLeft = await text(page, '#absolute-left');
     expect(absoluteLeft).toMatch(/^\d+:\d\d:\d\d$/);
@@ -200,9 +203,29 @@ describe('the demo SPA in Chromium', () => {
     expect(ended).toBe(401);
     await shot(page, '07-other-session-ended');
 
-    // 8. the other browser opens the page again in a new tab: its gateway session is gone,
-    // its IdP session is not, so the silent login at start-up brings it back without a form
-    const silentPage = await other.newPage();
+    // 8. the other browser opens the page again: its session was ended and its grant revoked
+    // with its refresh token, so the silent login at start-up comes back with an error and
+    // the page offers "Log in"
+    const endedPage = await other.newPage();
+    const endedVisits: string[] = [];
+    endedPage.on('request', (request) => endedVisits.push(request.url()));
+    await endedPage.goto(`${gw.url}/`);
+    await endedPage.locator('#who', { hasText: 'Not logged in.' }).waitFor(WAIT);
+    expect(endedVisits.some((url) => url.includes('/auth/login?prompt=none'))).toBe(true);
+    expect(endedVisits.some((url) => /\/\?(.*&)?error=/.test(url))).toBe(true); // back at returnTo with the IdP's error
+    await other.close();
+
+    // a third browser whose gateway session is gone (its cookie cleared) while its IdP session
+    // and grant live: the silent login brings it back without a form
+    const third = await browser!.newContext();
+    const thirdPage = await pageWithoutSilentLogin(third);
+    await thirdPage.goto(`${gw.url}/`);
+    await thirdPage.locator('#who', { hasText: 'Not logged in.' }).waitFor(WAIT);
+    await loginWithForm(thirdPage);
+    await thirdPage.click('#submit');
+    await thirdPage.locator('#who', { hasText: 'Logged in as Alice Liddell (alice).' }).waitFor(WAIT);
+    await third.clearCookies({ name: '__Host-bff' });
+    const silentPage = await third.newPage();
     const visited: string[] = [];
     silentPage.on('request', (request) => visited.push(request.url()));
     await silentPage.goto(`${gw.url}/`);
@@ -210,7 +233,7 @@ describe('the demo SPA in Chromium', () => {
     expect(visited.some((url) => url.includes('/auth/login?prompt=none'))).toBe(true);
     expect(await silentPage.locator('form#login').count()).toBe(0);
     await shot(silentPage, '08-silent-login');
-    await other.close();
+    await third.close();
 
     // 9. logout: the gateway, then the IdP's confirmation, then back on the page
     await page.click('#logout');
