@@ -1,6 +1,6 @@
 // npm run bench: the ladder (L0-L4), the refresh storms and the scale figures, in one run,
 // then the issue's targets as this run measured them. `--quick` is one short round of
-// everything (what the test runs, so that the bench cannot rot); `--only ladder,storm,scale,live`
+// everything (what the test runs, so that the bench cannot rot); `--only ladder,storm,scale,live,tls,dpop`
 // picks parts; `--rounds N --seconds S` change the ladder's rounds.
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ import { TARGET_BYTES_PER_SESSION } from './scale-store.js';
 import { startOrigin, startRedis } from './stack.js';
 import { formatSpread, spread, table } from './stats.js';
 import { formatLive, runLive } from './live.js';
+import { runDpopPart, runTlsPart } from './side-parts.js';
 import { formatStorm, runStorm } from './storm.js';
 import { sessionsProblems } from './storm-sessions.js';
 import { formatTargets, ladderTargets, type Target } from './targets.js';
@@ -27,7 +28,7 @@ const { values } = parseArgs({
 const quick = values.quick ?? false;
 const rounds = Number(values.rounds ?? (quick ? 1 : 3));
 const seconds = Number(values.seconds ?? (quick ? 1 : 5));
-const only = new Set((values.only ?? 'ladder,storm,scale,live').split(','));
+const only = new Set((values.only ?? 'ladder,storm,scale,live,tls,dpop').split(','));
 const log = (line: string) => process.stderr.write(`${line}\n`);
 /** the scale part's fixed rate when the ladder does not run to set it */
 const DEFAULT_RATE = 1000;
@@ -95,6 +96,16 @@ try {
       goal: `flat (within x${FLAT_WITHIN})`,
       met: ratios.p99 <= FLAT_WITHIN && ratios.storeP99 <= FLAT_WITHIN,
     });
+  }
+  if (only.has('tls')) {
+    const tls = await runTlsPart(rounds, seconds);
+    console.log(`\nHTTPS upstream (routes[].tls, a private CA) against plain http, the L3 hot path:\n${tls.output.trim()}`);
+    targets.push({ what: 'HTTPS upstream / plain upstream throughput', value: tls.ratio.toFixed(2), goal: '>= 0.8', met: tls.ratio >= 0.8 });
+  }
+  if (only.has('dpop')) {
+    const dpop = await runDpopPart(rounds, seconds);
+    console.log(`\nDPoP (oidc.dpop) against bearer:\n${dpop.output.trim()}`);
+    targets.push({ what: 'DPoP / bearer (CPU per call)', value: `${dpop.ratio.toFixed(2)}x`, goal: '>= 0.7x', met: dpop.ratio >= 0.7 });
   }
   if (only.has('live')) {
     const live = await runLive({ redis, idp, quick, rounds: Math.max(rounds, 2), seconds: quick ? 1 : 3, log });

@@ -20,6 +20,9 @@ describe('npm run bench --quick', () => {
     expect(stdout).toMatch(/storm: \d+ sessions expiring together/);
     expect(stdout).toContain('WebSocket messages/s, gateway/direct');
     expect(stdout).toContain('event stream: p99 added per event');
+    expect(stdout).toContain('HTTPS upstream / plain upstream throughput');
+    expect(stdout).toContain('DPoP / bearer (CPU per call)');
+    expect(stdout).toContain('L3t/L3 throughput');
     expect(stdout).not.toContain('FAILED');
   }, 300_000);
 });
