@@ -11,7 +11,7 @@ import './live.js'; // the WebSocket and event stream section (#live)
 import { showSession, showSessions, startCountdown, type User } from './session-panel.js';
 
 const SOAP_11 = 'http://schemas.xmlsoap.org/soap/envelope/';
-const DEMO_SOAP_NS = 'urn:bff-gateway:demo:secrets'; // src/demo/soap-messages.ts
+const DEMO_SOAP_NS = 'urn:bff-gateway:demo:secrets'; // demo/src/soap-messages.ts
 /** sessionStorage: a silent login was tried in this tab (so it never loops) */
 const SILENT_TRIED = 'bff-demo:silent-login-tried';
 
