@@ -1,3 +1,5 @@
+// the shape of GET /auth/sessions' entries, as the gateway defines it (a type only: erased)
+import type { SessionView } from '../../../src/session/user-sessions.js';
 import { callGateway, clock, countdown, element } from './gateway.js';
 
 // The logged-in part of the demo page: the session's idle and absolute time counting down,
@@ -11,14 +13,6 @@ export interface User {
   refreshes?: { lastAt: string | null; count: number };
 }
 
-interface SessionView {
-  id: string;
-  current: boolean;
-  createdAt: string;
-  lastSeenAt: string;
-  expiresAt: string;
-  userAgent: string | null;
-}
 
 let shown: User | undefined;
 
