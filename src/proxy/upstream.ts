@@ -39,11 +39,7 @@ export class Upstream {
    * from everyone else (bounded by server.maxConnections, ended by server.requestTimeout)
    */
   private streaming: UpstreamPool | undefined;
-  private readonly origin: string;
-  private readonly timeoutMs: number;
-  private readonly url: URL;
-  private readonly tls: RouteConfig['tls'];
-  private readonly name: string;
+  private readonly newStreamingPool: () => UpstreamPool;
   /** the path prefix the gateway serves the route under ('' for '/') */
   private readonly prefix: string;
   private readonly rewritePrefix: string;
@@ -54,13 +50,10 @@ export class Upstream {
     let rewrite = route.rewritePrefix || url.pathname;
     if (!this.prefix.endsWith('/') && rewrite.endsWith('/')) rewrite = rewrite.slice(0, -1);
     this.rewritePrefix = rewrite;
-    this.origin = url.origin;
-    this.timeoutMs = route.timeoutMs;
-    this.url = url;
-    this.tls = route.tls;
-    this.name = route.prefix;
-    const poolOptions = { connections: 128, headersTimeout: route.timeoutMs, bodyTimeout: route.timeoutMs };
-    this.pool = createUpstreamPool(url, { name: route.prefix, tls: route.tls, poolOptions });
+    const timeouts = { headersTimeout: route.timeoutMs, bodyTimeout: route.timeoutMs };
+    this.pool = createUpstreamPool(url, { name: route.prefix, tls: route.tls, poolOptions: { connections: 128, ...timeouts } });
+    // made on the first streaming body only: most routes never see one
+    this.newStreamingPool = () => createUpstreamPool(url, { name: `${route.prefix} (streaming bodies)`, tls: route.tls, poolOptions: timeouts });
   }
 
   /**
@@ -95,9 +88,7 @@ export class Upstream {
   }
 
   private streamingPool(): UpstreamPool {
-    const poolOptions = { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs };
-    this.streaming ??= createUpstreamPool(this.url, { name: `${this.name} (streaming bodies)`, tls: this.tls, poolOptions });
-    return this.streaming;
+    return (this.streaming ??= this.newStreamingPool());
   }
 
   /**
