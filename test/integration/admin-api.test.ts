@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
-import { startTestIdp, type TestIdp } from '../helpers/idp.js';
-import { call, startInstances, type Instances } from '../helpers/instances.js';
+import type { TestIdp } from '../helpers/idp.js';
+import { call, type Instances } from '../helpers/instances.js';
 import { loginThroughGateway } from '../helpers/login.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import type { TestRedis } from '../helpers/redis.js';
+import { startCluster, type Cluster } from '../helpers/stack.js';
 
 // The admin API on the management listener of two instances sharing one Redis: Bearer
 // server.adminToken, 404 on the public listener, off without a token, every action logged
@@ -13,29 +13,20 @@ import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 const ADMIN_TOKEN = 'admin-token-for-tests-0123456789-abcdef';
 const BOB = { username: 'bob', password: 'builder', claims: { sub: 'bob' } };
 
+let cluster: Cluster;
 let redis: TestRedis;
 let idp: TestIdp;
-let upstream: TestUpstream;
 let instances: Instances;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  idp = await startTestIdp({ users: [BOB] });
-  upstream = await startUpstream();
-  instances = await startInstances(2, {
-    idp,
-    store: redis.url,
-    routes: [{ prefix: '/api', upstream: upstream.url }],
-    config: { server: { management: { host: '127.0.0.1', port: 0 }, adminToken: ADMIN_TOKEN } },
+  cluster = await startCluster(2, {
+    idp: { users: [BOB] },
+    gateway: { config: { server: { management: { host: '127.0.0.1', port: 0 }, adminToken: ADMIN_TOKEN } } },
   });
+  ({ redis, idp, instances } = cluster);
 });
 
-afterAll(async () => {
-  await instances?.close();
-  await upstream?.close();
-  await idp?.close();
-  await redis?.close();
-});
+afterAll(() => cluster?.close());
 
 const admin = (gw: TestGateway, path: string, init: RequestInit = {}, token = ADMIN_TOKEN) =>
   fetch(`${gw.managementUrl}${path}`, { ...init, headers: { authorization: `Bearer ${token}` } });

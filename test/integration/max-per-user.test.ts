@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestIdp, type TestIdp } from '../helpers/idp.js';
-import { call, startInstances, type Instances } from '../helpers/instances.js';
+import type { TestIdp } from '../helpers/idp.js';
+import { call, type Instances } from '../helpers/instances.js';
 import { loginThroughGateway } from '../helpers/login.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { startCluster, type Cluster } from '../helpers/stack.js';
 
 // session.maxPerUser on two instances sharing one Redis: a new login ends the user's oldest
 // session (its refresh token revoked), and logins of one user racing on both instances
@@ -11,29 +10,19 @@ import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 const CAP = 2;
 
-let redis: TestRedis;
+let cluster: Cluster;
 let idp: TestIdp;
-let upstream: TestUpstream;
 let instances: Instances;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  idp = await startTestIdp({ users: [{ username: 'carol', password: 'carol-pw', claims: { sub: 'carol' } }] });
-  upstream = await startUpstream();
-  instances = await startInstances(2, {
-    idp,
-    store: redis.url,
-    routes: [{ prefix: '/api', upstream: upstream.url }],
-    config: { session: { maxPerUser: CAP } },
+  cluster = await startCluster(2, {
+    idp: { users: [{ username: 'carol', password: 'carol-pw', claims: { sub: 'carol' } }] },
+    gateway: { config: { session: { maxPerUser: CAP } } },
   });
+  ({ idp, instances } = cluster);
 });
 
-afterAll(async () => {
-  await instances?.close();
-  await upstream?.close();
-  await idp?.close();
-  await redis?.close();
-});
+afterAll(() => cluster?.close());
 
 const live = async (cookies: string[]) =>
   (await Promise.all(cookies.map((c, i) => call(`${instances.gateways[i % 2]!.url}/api/x`, c)))).map((r) => r.status === 200);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestIdp, type TestIdp } from '../helpers/idp.js';
-import { call, countStatuses, expectOneRefreshForAStorm, expiringSession, startInstances, storm, type Instances } from '../helpers/instances.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import type { TestIdp } from '../helpers/idp.js';
+import { call, countStatuses, expectOneRefreshForAStorm, expiringSession, storm, type Instances } from '../helpers/instances.js';
+import type { TestUpstream } from '../helpers/upstream.js';
+import { startCluster, type Cluster } from '../helpers/stack.js';
 
 // Three gateway instances share one Redis and one strict IdP (rotating, single-use refresh
 // tokens: a reused one revokes the grant). However the calls are spread, one session makes
@@ -10,29 +10,17 @@ import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 const LEASE_MS = 300;
 
-let redis: TestRedis;
+let cluster: Cluster;
 let idp: TestIdp;
 let upstream: TestUpstream;
 let instances: Instances;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  idp = await startTestIdp();
-  upstream = await startUpstream();
-  instances = await startInstances(3, {
-    idp,
-    store: redis.url,
-    routes: [{ prefix: '/api', upstream: upstream.url }],
-    app: { lockLeaseMs: LEASE_MS },
-  });
+  cluster = await startCluster(3, { gateway: { app: { lockLeaseMs: LEASE_MS } } });
+  ({ idp, upstream, instances } = cluster);
 });
 
-afterAll(async () => {
-  await instances?.close();
-  await upstream?.close();
-  await idp?.close();
-  await redis?.close();
-});
+afterAll(() => cluster?.close());
 
 beforeEach(() => {
   idp.faults.setTokenEndpointDelay(0);

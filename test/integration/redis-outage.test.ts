@@ -1,34 +1,27 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestIdp, type TestIdp } from '../helpers/idp.js';
-import { call, countStatuses, expiringSession, startInstances, type CallResult, type Instances } from '../helpers/instances.js';
+import type { TestIdp } from '../helpers/idp.js';
+import { call, countStatuses, expiringSession, type CallResult, type Instances } from '../helpers/instances.js';
 import { loginThroughGateway } from '../helpers/login.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import type { TestRedis } from '../helpers/redis.js';
 import { peekSession } from '../helpers/session-peek.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { startCluster, type Cluster } from '../helpers/stack.js';
 
 // Redis (with persistence) stops under load and comes back. While it is away every call is
 // a fast 503; once it is back every call succeeds again within seconds, and every session
 // made before the outage is still there.
 
+let cluster: Cluster;
 let redis: TestRedis;
 let idp: TestIdp;
-let upstream: TestUpstream;
 let instances: Instances;
 
 beforeAll(async () => {
-  redis = await startRedis({ persist: true, mustControl: true });
-  idp = await startTestIdp({ accessTokenTtl: 3600 });
-  upstream = await startUpstream();
-  instances = await startInstances(3, { idp, store: redis.url, routes: [{ prefix: '/api', upstream: upstream.url }] });
+  cluster = await startCluster(3, { redis: { persist: true, mustControl: true }, idp: { accessTokenTtl: 3600 } });
+  ({ redis, idp, instances } = cluster);
 });
 
-afterAll(async () => {
-  await instances?.close();
-  await upstream?.close();
-  await idp?.close();
-  await redis?.close();
-});
+afterAll(() => cluster?.close());
 
 describe('Redis outage under load', () => {
   it('503s while it is down, none slower than 2 s; all calls good again within 5 s; no session lost', async () => {

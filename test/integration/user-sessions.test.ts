@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestIdp, type TestIdp } from '../helpers/idp.js';
-import { call, startInstances, type Instances } from '../helpers/instances.js';
+import type { SessionView } from '../../src/session/user-sessions.js';
+import type { TestIdp } from '../helpers/idp.js';
+import { call, type Instances } from '../helpers/instances.js';
 import { loginThroughGateway } from '../helpers/login.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import type { TestRedis } from '../helpers/redis.js';
+import { startCluster, type Cluster } from '../helpers/stack.js';
 
 // A user's own sessions (GET /auth/sessions, DELETE /auth/sessions/{id}, POST
 // /auth/logout?all=true) on three instances sharing one Redis: whatever instance ends a
@@ -11,38 +12,22 @@ import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 const BOB = { username: 'bob', password: 'builder', claims: { sub: 'bob', name: 'Bob' } };
 
+let cluster: Cluster;
 let redis: TestRedis;
 let idp: TestIdp;
-let upstream: TestUpstream;
 let instances: Instances;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  idp = await startTestIdp({ users: [BOB] });
-  upstream = await startUpstream();
-  instances = await startInstances(3, { idp, store: redis.url, routes: [{ prefix: '/api', upstream: upstream.url }] });
+  cluster = await startCluster(3, { idp: { users: [BOB] } });
+  ({ redis, idp, instances } = cluster);
 });
 
-afterAll(async () => {
-  await instances?.close();
-  await upstream?.close();
-  await idp?.close();
-  await redis?.close();
-});
+afterAll(() => cluster?.close());
 
-interface View {
-  id: string;
-  current: boolean;
-  createdAt: string;
-  lastSeenAt: string;
-  expiresAt: string;
-  userAgent: string | null;
-}
-
-async function listSessions(url: string, cookie: string, userAgent = 'test-agent'): Promise<View[]> {
+async function listSessions(url: string, cookie: string, userAgent = 'test-agent'): Promise<SessionView[]> {
   const res = await call(`${url}/auth/sessions`, cookie, { headers: { 'user-agent': userAgent } });
   expect(res.status, res.body).toBe(200);
-  return (JSON.parse(res.body) as { sessions: View[] }).sessions;
+  return (JSON.parse(res.body) as { sessions: SessionView[] }).sessions;
 }
 
 /** `count` sessions of a user, logged in on the instances in turn */
