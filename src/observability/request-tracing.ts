@@ -1,7 +1,7 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { routeLabel } from './logger.js';
-import { activeTracer, pathOf } from './tracing.js';
+import { activeTracer, errorType, pathOf } from './tracing.js';
 
 // A server span per request when tracing is on: it continues an incoming W3C traceparent,
 // and the route handler runs inside it, so a refresh and the IdP calls (made deep inside
@@ -83,12 +83,18 @@ function end(request: FastifyRequest, status: number | undefined): void {
  * The session read of a request, after the fact: a `session.read` span (from `startTime`,
  * a performance.now() reading) when the store was read, else `bff.session.cached` on the
  * request span: most calls are served by the session cache, which is no I/O worth a span.
+ * A read that failed is a span marked with the error's code.
  */
-export function traceSessionRead(request: FastifyRequest, fromCache: boolean, startTime: number): void {
+export function traceSessionRead(request: FastifyRequest, fromCache: boolean, startTime: number, failure?: unknown): void {
   const tracer = activeTracer();
   if (fromCache) {
     request.traceSpan?.setAttribute('bff.session.cached', true);
   } else if (tracer && request.traceContext) {
-    tracer.startSpan('session.read', { startTime }, request.traceContext).end(performance.now());
+    const span = tracer.startSpan('session.read', { startTime }, request.traceContext);
+    if (failure !== undefined) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.setAttribute('error.type', errorType(failure));
+    }
+    span.end(performance.now());
   }
 }

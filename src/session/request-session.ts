@@ -18,9 +18,14 @@ export async function requestSession(ctx: GatewayContext, request: FastifyReques
 async function tracedLoad(ctx: GatewayContext, request: FastifyRequest, sessionId: string): Promise<LoadedSession | null> {
   const served = { fromCache: false };
   const startTime = performance.now();
-  const session = await ctx.sessions.load(sessionId, served);
-  traceSessionRead(request, served.fromCache, startTime);
-  return session;
+  try {
+    const session = await ctx.sessions.load(sessionId, served);
+    traceSessionRead(request, served.fromCache, startTime);
+    return session;
+  } catch (e) {
+    traceSessionRead(request, false, startTime, e);
+    throw e;
+  }
 }
 
 export function requireCsrfHeader(request: FastifyRequest): void {
