@@ -58,6 +58,8 @@ export interface GatewayOptions {
   oidc?: Record<string, unknown>;
   /** the telemetry section (traces), when the rung measures it */
   telemetry?: Record<string, unknown>;
+  /** more environment for the gateway process (e.g. OTEL_BSP_* for a traces experiment) */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The YAML config every bench gateway runs with (they differ only in port). */
@@ -100,7 +102,7 @@ export async function startGateway(opts: GatewayOptions): Promise<BenchGateway> 
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const args = [...profile, ...nodeArgs, CLI, '--config', file];
-  const server = await startServer(opts.core ?? PROXY_CORE, process.execPath, args, { port, ready });
+  const server = await startServer(opts.core ?? PROXY_CORE, process.execPath, args, { port, ready, env: opts.env });
   return {
     ...server,
     url,

@@ -1,18 +1,24 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { routeLabel } from './logger.js';
-import { activeTracer, pathOf } from './tracing.js';
+import { activeTracer, errorType, pathOf } from './tracing.js';
 
 // A server span per request when tracing is on: it continues an incoming W3C traceparent,
-// and the route handler runs inside it, so the session read, a refresh, the IdP calls and
-// the upstream call (all made by handlers) become its children. The handler is wrapped
-// rather than the rest of the hook chain run inside the span: a request body is parsed from
-// socket events, which would lose the context on the way.
+// and the route handler runs inside it, so a refresh and the IdP calls (made deep inside
+// openid-client) become its children. The handler is wrapped rather than the rest of the
+// hook chain run inside the span: a request body is parsed from socket events, which would
+// lose the context on the way.
+//
+// The hot path keeps the spans few and cheap (bench/README.md, "Traces"): the name and the
+// route are known when the span starts (fastify has matched the route before onRequest), the
+// upstream span takes request.traceContext as its parent explicitly, and a session served
+// by the session cache is an attribute of this span rather than a span of its own.
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** the request's server span while tracing is on */
     traceSpan: Span | null;
+    /** the context holding that span: the explicit parent of the request's own spans */
     traceContext: Context | null;
     /** the trace id of a recorded request span, for its log line */
     traceId: string | null;
@@ -36,11 +42,12 @@ export function installRequestTracing(app: FastifyInstance): void {
   app.addHook('onRequest', (request, _reply, done) => {
     // only the trace headers are read: the rest of the request never reaches a span
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const route = routeLabel(request);
     const span = tracer.startSpan(
-      request.method,
+      `${request.method} ${route}`,
       {
         kind: SpanKind.SERVER,
-        attributes: { 'http.request.method': request.method, 'url.path': pathOf(request.url), 'url.scheme': request.protocol },
+        attributes: { 'http.request.method': request.method, 'http.route': route, 'url.path': pathOf(request.url), 'url.scheme': request.protocol },
       },
       parent,
     );
@@ -65,12 +72,29 @@ function end(request: FastifyRequest, status: number | undefined): void {
   const span = request.traceSpan;
   if (!span) return;
   request.traceSpan = null;
-  const route = routeLabel(request);
-  span.updateName(`${request.method} ${route}`);
-  span.setAttribute('http.route', route);
   if (status !== undefined) {
     span.setAttribute('http.response.status_code', status);
     if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
   }
   span.end();
+}
+
+/**
+ * The session read of a request, after the fact: a `session.read` span (from `startTime`,
+ * a performance.now() reading) when the store was read, else `bff.session.cached` on the
+ * request span: most calls are served by the session cache, which is no I/O worth a span.
+ * A read that failed is a span marked with the error's code.
+ */
+export function traceSessionRead(request: FastifyRequest, fromCache: boolean, startTime: number, failure?: unknown): void {
+  const tracer = activeTracer();
+  if (fromCache) {
+    request.traceSpan?.setAttribute('bff.session.cached', true);
+  } else if (tracer && request.traceContext) {
+    const span = tracer.startSpan('session.read', { startTime }, request.traceContext);
+    if (failure !== undefined) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.setAttribute('error.type', errorType(failure));
+    }
+    span.end(performance.now());
+  }
 }

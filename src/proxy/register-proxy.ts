@@ -3,7 +3,6 @@ import type { Readable } from 'node:stream';
 import type { RouteConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
 import { noteUpstreamResponse } from '../observability/access-log.js';
-import { tracingOn } from '../observability/tracing.js';
 import { authorize } from './authorize.js';
 import { dpopKeyOf, UpstreamDpop } from './dpop-call.js';
 import { forwardHeaders } from './forward-headers.js';
@@ -67,8 +66,8 @@ export async function registerProxy(
     const sentNonce = dpopKey && dpop.sign(headers, dpopKey, request.method, path, headerToken!);
     const body = call.body ?? (request.body as Readable | undefined);
     const started = process.hrtime.bigint();
-    const sent = tracingOn()
-      ? tracedUpstreamCall(upstreamHost, request.method, path, headers, () => upstream.request(request.method, path, headers, body))
+    const sent = request.traceContext
+      ? tracedUpstreamCall(request.traceContext, upstreamHost, request.method, path, headers, () => upstream.request(request.method, path, headers, body))
       : upstream.request(request.method, path, headers, body);
     const response = await sent.catch((error: unknown) => {
       throw upstreamError(error);

@@ -1,29 +1,39 @@
-import { SpanKind } from '@opentelemetry/api';
+import { propagation, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
-import { injectTraceContext, pathOf, traced } from '../observability/tracing.js';
+import { activeTracer, errorType, pathOf } from '../observability/tracing.js';
 import type { UpstreamResponse } from './upstream.js';
 
 // The upstream call of a proxied request as a client span (only called while tracing is
 // on), ended when the upstream's headers arrive; the upstream gets its traceparent. The
 // span holds the method, host, path and status, never a header value or the query.
+//
+// A leaf on the hot path: started with the request span's context as its explicit parent
+// and never made the active one (nothing runs inside it that makes spans), so the call
+// costs no context switch, closure or extra promise (bench/README.md, "Traces").
 
-export function tracedUpstreamCall(
+export async function tracedUpstreamCall(
+  parent: Context,
   host: string,
   method: string,
   path: string,
   headers: IncomingHttpHeaders,
   send: () => Promise<UpstreamResponse>,
 ): Promise<UpstreamResponse> {
-  const attributes = { 'http.request.method': method, 'server.address': host, 'url.path': pathOf(path) };
-  return traced(
+  const span = activeTracer()!.startSpan(
     `upstream ${method}`,
-    async (span) => {
-      injectTraceContext(headers);
-      const response = await send();
-      span?.setAttribute('http.response.status_code', response.statusCode);
-      return response;
-    },
-    attributes,
-    SpanKind.CLIENT,
+    { kind: SpanKind.CLIENT, attributes: { 'http.request.method': method, 'server.address': host, 'url.path': pathOf(path) } },
+    parent,
   );
+  propagation.inject(trace.setSpan(parent, span), headers);
+  try {
+    const response = await send();
+    span.setAttribute('http.response.status_code', response.statusCode);
+    return response;
+  } catch (e) {
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    span.setAttribute('error.type', errorType(e));
+    throw e;
+  } finally {
+    span.end();
+  }
 }

@@ -64,8 +64,9 @@ export class Sessions {
   /**
    * The live session of a cookie's id, or null (unknown, timed out, or unreadable): what a
    * request works with, possibly from the cache (a snapshot; loadByStoreId reads the store).
+   * `served.fromCache` is set when the cache answered (the traces tell the two apart).
    */
-  async load(sessionId: string): Promise<LoadedSession | null> {
+  async load(sessionId: string, served?: { fromCache: boolean }): Promise<LoadedSession | null> {
     const storeId = this.storeIdFor(sessionId);
     if (!this.cache) return this.loadByStoreId(storeId);
     if (this.cache.get(storeId)) {
@@ -75,6 +76,7 @@ export class Sessions {
       const cached = this.cache.get(storeId);
       if (cached) {
         if (this.cache.claimReread(storeId)) this.readIntoCache(this.cache, storeId).catch(() => {});
+        if (served) served.fromCache = true;
         return cached;
       }
     }

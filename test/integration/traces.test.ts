@@ -13,6 +13,8 @@ import { startStack, type Stack } from '../helpers/stack.js';
 
 const INCOMING_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const INCOMING_PARENT = 'b7ad6b7169203331';
+/** the trace of a later call, whose session the session cache serves */
+const CACHED_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 let receiver: OtlpReceiver;
 let stack: Stack;
@@ -59,9 +61,17 @@ describe('traces', () => {
     expect(after.tokens.refreshToken).not.toBe(before.tokens.refreshToken);
 
     // the upstream and the IdP got a traceparent of the caller's trace
-    expect(upstream.seen.at(-1)?.headers.traceparent).toMatch(new RegExp(`^00-${INCOMING_TRACE}-[0-9a-f]{16}-01$`));
+    const upstreamTraceparent = upstream.seen.at(-1)?.headers.traceparent;
+    expect(upstreamTraceparent).toMatch(new RegExp(`^00-${INCOMING_TRACE}-[0-9a-f]{16}-01$`));
     expect(idpTraceparents.length).toBeGreaterThan(0);
     for (const tp of idpTraceparents) expect(tp).toMatch(new RegExp(`^00-${INCOMING_TRACE}-`));
+
+    // twice more: the first reads the store again (the refresh dropped the cached session),
+    // the second finds the session in the session cache: no session.read span, a mark instead
+    const again = (trace: string) =>
+      fetch(`${gw.url}/api/data`, { headers: { 'x-csrf': '1', cookie: sessionCookie, traceparent: `00-${trace}-${INCOMING_PARENT}-01` } });
+    expect((await again('1'.repeat(32))).status).toBe(200);
+    expect((await again(CACHED_TRACE)).status).toBe(200);
 
     await gw.close(); // flushes the spans still queued
     const trace = receiver.spans.filter((s) => s.traceId === INCOMING_TRACE);
@@ -80,7 +90,13 @@ describe('traces', () => {
     expect(upstreamCall?.attributes['url.path']).toBe('/data');
     expect(refresh?.events.map((e) => e.name)).toContain('refresh.lock_wait_ended');
     // the upstream's traceparent names the upstream span
-    expect(upstream.seen.at(-1)?.headers.traceparent).toContain(upstreamCall!.spanId);
+    expect(upstreamTraceparent).toContain(upstreamCall!.spanId);
+
+    expect(read?.attributes['bff.session.cached']).toBeUndefined();
+    expect(server?.attributes['bff.session.cached']).toBeUndefined();
+    const cached = receiver.spans.filter((s) => s.traceId === CACHED_TRACE);
+    expect(cached.map((s) => s.name).sort()).toEqual(['GET /api', 'upstream GET']);
+    expect(cached.find((s) => s.name === 'GET /api')?.attributes['bff.session.cached']).toBe(true);
 
     // log lines of the call name its trace
     const line = gw.logs.find((l) => l.includes('"request completed"') && l.includes('/api/data'));
