@@ -1,6 +1,6 @@
 // A DPoP proof (RFC 9449 §4.3) at the demo IdP's token endpoint, for the grants the demo
 // registers itself (oidc-provider checks proofs for its own grants only): typ dpop+jwt,
-// ES256 or EdDSA, signed by the key it embeds, htm POST, htu the endpoint, iat recent, a jti
+// ES256 or Ed25519 (EdDSA), signed by the key it embeds, htm POST, htu the endpoint, iat recent, a jti
 // not seen before. The answer is the key's thumbprint (the token's cnf.jkt).
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import { errors, type KoaContext } from 'oidc-provider';
@@ -13,7 +13,7 @@ export async function dpopThumbprint(ctx: KoaContext, endpoint: string): Promise
   const proof = ctx.get('DPoP');
   if (!proof) return undefined;
   try {
-    const { payload, protectedHeader } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256', 'EdDSA'] });
+    const { payload, protectedHeader } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256', 'Ed25519', 'EdDSA'] });
     const fresh = typeof payload.iat === 'number' && Math.abs(Date.now() / 1000 - payload.iat) < 120;
     const jti = typeof payload.jti === 'string' ? payload.jti : '';
     if (payload.htm !== 'POST' || payload.htu !== endpoint || !fresh || !jti || seenJtis.has(jti)) throw new Error('claims');

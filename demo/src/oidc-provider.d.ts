@@ -209,6 +209,8 @@ declare module 'oidc-provider' {
     interactions?: { url?: (ctx: KoaContext, interaction: Interaction) => string | Promise<string> };
     renderError?: (ctx: KoaContext, out: UnknownObject, error: Error) => void | Promise<void>;
     fetch?: (url: string, options: RequestInit & { dispatcher?: unknown }) => Promise<Response>;
+    /** the JWS algs accepted per use (dPoPSigningAlgValues: DPoP proofs; default ES256, Ed25519, EdDSA) */
+    enabledJWA?: { dPoPSigningAlgValues?: string[] };
     ttl?: {
       AccessToken?: Ttl<TokenLike>;
       AuthorizationCode?: Ttl<TokenLike>;

@@ -8,6 +8,7 @@ import { tlsClient, tlsServer, withBoundCertificate } from './schema-tls.js';
 import type { GatewayConfig, OidcConfig, ServerConfig, SessionConfig, StoreConfig } from './types.js';
 import { parseDuration } from './units.js';
 import { isMapping, listOf, run, section, type ConfigProblem, type Parse, type Reader } from './validate.js';
+import type { DpopAlg } from '../oidc/dpop.js';
 import { anyText, bool, duration, hostPort, httpUrl, integer, oneOf, origin, positiveDuration, redisUrl, text, trustProxy } from './values.js';
 
 export interface SchemaOptions {
@@ -190,6 +191,7 @@ function oidcSection(publicUrl: string | undefined, baseDir: string): Parse<Oidc
       postLogoutRedirectUri: r.opt('postLogoutRedirectUri', httpUrl) ?? (publicUrl === undefined ? undefined : `${publicUrl}/`),
       ...optional('tls', tls),
       dpop: r.get('dpop', bool, false),
+      dpopAlgs: r.get<DpopAlg[]>('dpopAlgs', listOf(oneOf('Ed25519', 'ES256'), { nonEmpty: true }), ['Ed25519', 'ES256']),
       par: r.get('par', bool, false),
     };
     if (issuer === undefined || clientId === undefined) return undefined;

@@ -2,6 +2,8 @@
 // Every optional key of the YAML file has its default filled in by the schema, so the rest
 // of the gateway never guesses.
 
+import type { DpopAlg } from '../oidc/dpop.js';
+
 export interface ServerConfig {
   host: string;
   port: number;
@@ -95,6 +97,11 @@ export interface OidcConfig {
   tls?: TlsFilesConfig;
   /** DPoP (RFC 9449): the session's tokens are bound to a key pair of the session */
   dpop: boolean;
+  /**
+   * oidc.dpop: the kinds of key a new session may get, most wanted first; the first the IdP
+   * lists in dpop_signing_alg_values_supported is taken, else ES256
+   */
+  dpopAlgs: DpopAlg[];
   /** Pushed Authorization Requests (RFC 9126) at login */
   par: boolean;
 }

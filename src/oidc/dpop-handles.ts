@@ -8,7 +8,6 @@ import { publicJwk, type DpopKey } from './dpop.js';
 // one handle is kept per session key, for the next refresh to start with the nonce.
 
 const MAX_HANDLES = 1_000;
-const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 
 export class DpopHandles {
   private readonly handles = new Map<string, { d: string; handle: Promise<oidc.DPoPHandle> }>();
@@ -26,8 +25,10 @@ export class DpopHandles {
   }
 
   private async create(key: DpopKey): Promise<oidc.DPoPHandle> {
-    const privateKey = await webcrypto.subtle.importKey('jwk', { ...key }, ALGORITHM, false, ['sign']);
-    const publicKey = await webcrypto.subtle.importKey('jwk', { ...publicJwk(key) }, ALGORITHM, true, ['verify']);
+    // WebCrypto's Ed25519 key makes openid-client sign with the JWS alg "Ed25519"
+    const algorithm = key.kty === 'OKP' ? { name: 'Ed25519' } : { name: 'ECDSA', namedCurve: 'P-256' };
+    const privateKey = await webcrypto.subtle.importKey('jwk', { ...key }, algorithm, false, ['sign']);
+    const publicKey = await webcrypto.subtle.importKey('jwk', { ...publicJwk(key) }, algorithm, true, ['verify']);
     return oidc.getDPoPHandle(this.config, { privateKey, publicKey });
   }
 }

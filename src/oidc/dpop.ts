@@ -1,41 +1,56 @@
 import { createHash, createPrivateKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 
-// DPoP (RFC 9449) proofs for the session's tokens. Each session has its own ES256 key pair;
-// its private JWK lives in the session data (tokens.dpopKey), so it is sealed with the
-// session and every instance signs with the same key. Proofs for upstream calls are signed
-// here with node:crypto directly: the imported key is cached per key pair and the JWS header
-// is encoded once, so a proof costs one ECDSA signature and a hash (see bench/README.md).
-// Proofs for the IdP are made by openid-client from the same key (oidc/dpop-handles.ts).
+// DPoP (RFC 9449) proofs for the session's tokens. Each session has its own key pair: Ed25519
+// when the IdP accepts it for DPoP, else ES256 (dpopAlg below). Its private JWK lives in the
+// session data (tokens.dpopKey), so it is sealed with the session and every instance signs
+// with the same key; a session keeps the kind of key it was made with. Proofs for upstream
+// calls are signed here with node:crypto directly: the imported key is cached per key pair and
+// the JWS header is encoded once, so a proof costs one signature and a little JSON (see
+// bench/README.md). Proofs for the IdP are made by openid-client from the same key
+// (oidc/dpop-handles.ts).
 
-/** A session's DPoP key pair as stored: the private JWK (EC P-256, so it holds x and y too). */
-export type DpopKey = JWK & { kty: 'EC'; crv: 'P-256'; x: string; y: string; d: string };
+export type DpopAlg = 'Ed25519' | 'ES256';
 
-export function newDpopKey(): DpopKey {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+export type EcDpopKey = JWK & { kty: 'EC'; crv: 'P-256'; x: string; y: string; d: string };
+export type OkpDpopKey = JWK & { kty: 'OKP'; crv: 'Ed25519'; x: string; d: string };
+/** A session's DPoP key pair as stored: the private JWK (it holds the public half too). */
+export type DpopKey = EcDpopKey | OkpDpopKey;
+
+export function newDpopKey(alg: DpopAlg = 'ES256'): DpopKey {
+  const { privateKey } = alg === 'Ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return privateKey.export({ format: 'jwk' }) as DpopKey;
 }
 
-export function isDpopKey(value: unknown): value is DpopKey {
-  const jwk = value as Partial<DpopKey> | null;
-  return typeof jwk === 'object' && jwk !== null && jwk.kty === 'EC' && jwk.crv === 'P-256'
-    && typeof jwk.x === 'string' && typeof jwk.y === 'string' && typeof jwk.d === 'string';
+/**
+ * The kind of key for new sessions: the first of `preferred` the IdP lists in its
+ * dpop_signing_alg_values_supported (Ed25519 signs cheaper per call than ES256); ES256 when it
+ * lists none of them or says nothing (RFC 9449 leaves ES256 the common ground).
+ */
+export function dpopAlg(supported: readonly string[] | undefined, preferred: readonly DpopAlg[]): DpopAlg {
+  return preferred.find((alg) => supported?.includes(alg)) ?? 'ES256';
+}
+
+/** The JWS alg of a key's proofs: the fully specified "Ed25519" (RFC 9864), as openid-client names it. */
+export function algOf(key: DpopKey): DpopAlg {
+  return key.kty === 'OKP' ? 'Ed25519' : 'ES256';
 }
 
 /** The public half of a session key, as it goes into a proof's header. */
 export function publicJwk(key: DpopKey): JWK {
-  return { kty: 'EC', crv: 'P-256', x: key.x, y: key.y };
+  return key.kty === 'OKP' ? { kty: 'OKP', crv: 'Ed25519', x: key.x } : { kty: 'EC', crv: 'P-256', x: key.x, y: key.y };
 }
 
-const b64u = (bytes: Buffer | string): string => Buffer.from(bytes).toString('base64url');
+const b64u = (text: string): string => Buffer.from(text).toString('base64url');
 
 interface Signer {
   privateKey: KeyObject;
-  /** base64url of the JWS header (typ, alg, jwk), the same for every proof of this key */
-  header: string;
+  /** the digest for crypto.sign: sha256 for ES256, none (null) for Ed25519 */
+  digest: string | null;
+  /** base64url of the JWS header (typ, alg, jwk) and a dot: the same for every proof of this key */
+  headerDot: string;
   /** what it was made from, checked on every use */
-  d: string;
-  y: string;
+  key: DpopKey;
   /** the last access token this key signed for and its ath: a session sends one token many times */
   lastToken?: string;
   lastAth?: string;
@@ -70,15 +85,15 @@ export class DpopProofs {
     };
     if (claims.accessToken !== undefined) payload.ath = this.ath(signer, claims.accessToken);
     if (claims.nonce !== undefined) payload.nonce = claims.nonce;
-    const input = `${signer.header}.${b64u(JSON.stringify(payload))}`;
-    // JWS ES256 wants r||s (IEEE P1363), not DER
-    const signature = sign('sha256', Buffer.from(input), { key: signer.privateKey, dsaEncoding: 'ieee-p1363' });
-    return `${input}.${b64u(signature)}`;
+    const input = signer.headerDot + b64u(JSON.stringify(payload));
+    // ES256 in JWS wants r||s (IEEE P1363), not DER; Ed25519 signatures are that already
+    const signature = sign(signer.digest, Buffer.from(input), { key: signer.privateKey, dsaEncoding: 'ieee-p1363' });
+    return `${input}.${signature.toString('base64url')}`;
   }
 
   private ath(signer: Signer, accessToken: string): string {
     if (signer.lastToken !== accessToken) {
-      signer.lastAth = b64u(createHash('sha256').update(accessToken).digest());
+      signer.lastAth = createHash('sha256').update(accessToken).digest('base64url');
       signer.lastToken = accessToken;
     }
     return signer.lastAth!;
@@ -86,13 +101,19 @@ export class DpopProofs {
 
   private signer(key: DpopKey): Signer {
     const known = this.signers.get(key.x);
-    // the same public key with another private scalar is another key: never mixed up
-    if (known && known.d === key.d && known.y === key.y) return known;
+    // the same public x with another private scalar (or another y, or kind) is another key: never mixed up
+    if (known && (known.key === key || sameKey(known.key, key))) return known;
     const privateKey = createPrivateKey({ key: { ...key }, format: 'jwk' });
-    const header = b64u(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: publicJwk(key) }));
-    const signer: Signer = { privateKey, header, d: key.d, y: key.y };
+    const alg = algOf(key);
+    const headerDot = `${b64u(JSON.stringify({ typ: 'dpop+jwt', alg, jwk: publicJwk(key) }))}.`;
+    const signer: Signer = { privateKey, digest: alg === 'ES256' ? 'sha256' : null, headerDot, key };
     if (this.signers.size >= MAX_SIGNERS) this.signers.delete(this.signers.keys().next().value!);
     this.signers.set(key.x, signer);
     return signer;
   }
+}
+
+function sameKey(a: DpopKey, b: DpopKey): boolean {
+  if (a.kty !== b.kty || a.d !== b.d || a.x !== b.x) return false;
+  return a.kty === 'OKP' || a.y === (b as EcDpopKey).y;
 }

@@ -3,7 +3,7 @@ import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import type { OidcConfig } from '../config/types.js';
 import { TlsFetch, type FetchLike } from '../tls/tls-fetch.js';
-import { newDpopKey, type DpopKey } from './dpop.js';
+import { dpopAlg, newDpopKey, type DpopAlg, type DpopKey } from './dpop.js';
 import { DpopHandles } from './dpop-handles.js';
 import { TokenConcurrency } from './token-concurrency.js';
 import { tracedFetch } from './traced-fetch.js';
@@ -62,6 +62,8 @@ export class IdpClient {
   /** every token endpoint request (code exchange, refresh) runs under this cap */
   readonly tokenRequests: TokenConcurrency;
   private readonly dpop: DpopHandles;
+  /** oidc.dpop: the kind of key pair a new session gets (from the IdP's metadata and oidc.dpopAlgs) */
+  readonly dpopAlg: DpopAlg;
 
   private constructor(
     private readonly config: oidc.Configuration,
@@ -71,6 +73,7 @@ export class IdpClient {
   ) {
     this.tokenRequests = new TokenConcurrency(settings.tokenConcurrency);
     this.dpop = new DpopHandles(config);
+    this.dpopAlg = dpopAlg(config.serverMetadata().dpop_signing_alg_values_supported, settings.dpopAlgs);
   }
 
   static async discover(settings: OidcConfig, publicUrl: string): Promise<IdpClient> {
@@ -129,7 +132,7 @@ export class IdpClient {
   async exchangeCode(callbackQuery: string, checks: LoginChecks): Promise<IssuedTokens> {
     const currentUrl = new URL(`${this.redirectUri}?${callbackQuery}`);
     // oidc.dpop: the new session's own key pair, bound to its tokens from the first one on
-    const dpopKey = this.settings.dpop ? newDpopKey() : undefined;
+    const dpopKey = this.settings.dpop ? newDpopKey(this.dpopAlg) : undefined;
     const DPoP = dpopKey && (await this.dpop.handle(dpopKey));
     const response = await this.tokenRequests.run(() => oidc.authorizationCodeGrant(this.config, currentUrl, {
       pkceCodeVerifier: checks.codeVerifier,

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { RouteConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
 import { errors } from '../errors.js';
-import { noteDpopKey } from './dpop-call.js';
+import type { DpopKey } from '../oidc/dpop.js';
 import { requestSession, requireCsrfHeader } from '../session/request-session.js';
 
 /**
@@ -10,6 +10,8 @@ import { requestSession, requireCsrfHeader } from '../session/request-session.js
  * then the token the route sends. Returns the access token to forward (undefined for
  * `token: none`, and for an anonymous caller on a route that does not require a session).
  * `rejected`: a token the upstream refused, to be replaced even if it is not expired.
+ * `bound.dpopKey` is set to the session's DPoP key when the token forwarded is the session's
+ * (a plain field of the call, not a map keyed by request: this runs on every proxied call).
  *
  * A session's token never goes out on a call without the `x-csrf: 1` header, whatever the
  * route's `csrf` says: a cross-site form can make the browser send the cookie, never the
@@ -20,6 +22,7 @@ export async function authorize(
   ctx: GatewayContext,
   route: RouteConfig,
   request: FastifyRequest,
+  bound: { dpopKey?: DpopKey },
   rejected?: string,
 ): Promise<string | undefined> {
   if (route.csrf) requireCsrfHeader(request);
@@ -36,7 +39,8 @@ export async function authorize(
   if (route.token === 'none') return undefined;
   if (route.token !== 'session') return ctx.serviceTokens.accessToken(route.token, rejected);
   if (!session) return undefined;
-  noteDpopKey(request, session);
+  const dpopKey = session.data.tokens.dpopKey;
+  if (dpopKey !== undefined) bound.dpopKey = dpopKey;
   if (route.exchange) return ctx.exchanges.accessToken(session, route.prefix, route.exchange, rejected);
   return ctx.tokens.accessToken(session, route.scope === undefined ? { rejected } : { scope: route.scope, rejected });
 }

@@ -1,25 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FastifyRequest } from 'fastify';
 import { DpopProofs, type DpopKey } from '../oidc/dpop.js';
-import type { LoadedSession } from '../session/session.js';
 
 // DPoP on upstream calls (RFC 9449 §7): a call on a DPoP-bound session token is sent with
 // `Authorization: DPoP <token>` and a fresh proof for that exact request (htm, htu = the
 // upstream URL without query, iat, jti, ath = the token's hash, and the upstream's last
 // DPoP-Nonce). An upstream's `401 WWW-Authenticate: DPoP error="use_dpop_nonce"` with a
 // DPoP-Nonce header is answered once: the call is replayed with that nonce when it can be.
-
-/** the key of the session whose token a request forwards (authorize() notes it) */
-const requestKeys = new WeakMap<FastifyRequest, DpopKey>();
-
-export function noteDpopKey(request: FastifyRequest, session: LoadedSession): void {
-  const key = session.data.tokens.dpopKey;
-  if (key !== undefined) requestKeys.set(request, key);
-}
-
-export function dpopKeyOf(request: FastifyRequest): DpopKey | undefined {
-  return requestKeys.get(request);
-}
 
 const proofs = new DpopProofs();
 

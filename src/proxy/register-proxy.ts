@@ -4,7 +4,8 @@ import type { RouteConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
 import { noteUpstreamResponse } from '../observability/access-log.js';
 import { authorize } from './authorize.js';
-import { dpopKeyOf, UpstreamDpop } from './dpop-call.js';
+import type { DpopKey } from '../oidc/dpop.js';
+import { UpstreamDpop } from './dpop-call.js';
 import { forwardHeaders } from './forward-headers.js';
 import { isInvalidTokenChallenge } from './replay.js';
 import { Upstream, upstreamError } from './upstream.js';
@@ -30,6 +31,8 @@ export interface ProxiedCall {
   bodyOnly?: boolean;
   /** an upstream's DPoP nonce challenge was answered already (once per call) */
   nonceAnswered?: boolean;
+  /** the DPoP key the session's token is bound to (authorize() sets it) */
+  dpopKey?: DpopKey;
 }
 
 export interface RouteBehaviour {
@@ -62,7 +65,7 @@ export async function registerProxy(
     const headerToken = call.bodyOnly ? undefined : call.token;
     const headers = forwardHeaders(request, request.headers, { isOwnCookie, sendsToken, trustProxy, accessToken: headerToken });
     // a DPoP-bound session token goes with a proof for this very request
-    const dpopKey = sendsToken && headerToken !== undefined ? dpopKeyOf(request) : undefined;
+    const dpopKey = sendsToken && headerToken !== undefined ? call.dpopKey : undefined;
     const sentNonce = dpopKey && dpop.sign(headers, dpopKey, request.method, path, headerToken!);
     const body = call.body ?? (request.body as Readable | undefined);
     const started = process.hrtime.bigint();
@@ -82,7 +85,7 @@ export async function registerProxy(
     }
     if (!last && call.replayable && response.statusCode === 401 && isInvalidTokenChallenge(response.headers)) {
       await response.body.dump(); // this answer is dropped
-      call.token = await authorize(ctx, route, request, call.token);
+      call.token = await authorize(ctx, route, request, call, call.token);
       if (call.bodyWithToken) call.body = call.bodyWithToken(call.token);
       request.log.info('upstream refused the access token (invalid_token): refreshed, replaying once');
       return forward(request, reply, call, true);
@@ -98,7 +101,7 @@ export async function registerProxy(
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     const config = { routeLabel: route.prefix, ...behaviour.config };
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-      const call: ProxiedCall = { replayable: false };
+      const call: ProxiedCall = { replayable: false, dpopKey: undefined };
       await behaviour.prepare(request, call);
       return forward(request, reply, call, !retries);
     };

@@ -14,7 +14,7 @@ export function registerRoute(app: FastifyInstance, ctx: GatewayContext, route: 
   const retries = route.retryOn401 && route.token !== 'none';
   return registerProxy(app, ctx, route, {
     prepare: async (request, call) => {
-      call.token = await authorize(ctx, route, request);
+      call.token = await authorize(ctx, route, request, call);
       // a small body of known length is read before an upstream connection is taken, on
       // every route: a client that sends it slowly holds no upstream connection meanwhile
       const held = await holdForReplay(request, route.timeoutMs);

@@ -26,13 +26,13 @@ export function registerSoapRoute(app: FastifyInstance, ctx: GatewayContext, rou
       // a SAML assertion travels in wsse:Security only
       call.bodyOnly = soap.tokenType === 'saml2';
       if (request.method === 'GET' || request.method === 'HEAD') {
-        call.token = await authorize(ctx, route, request);
+        call.token = await authorize(ctx, route, request, call);
         return;
       }
       if (request.method !== 'POST') throw errors.methodNotAllowed(ALLOWED_METHODS);
       // a declared oversize is refused before anything is read
       if (Number(request.headers['content-length']) > soap.maxBytes) throw errors.payloadTooLarge();
-      call.token = await authorize(ctx, route, request);
+      call.token = await authorize(ctx, route, request, call);
       const raw = await readRequestBody(request, soap.maxBytes, route.timeoutMs);
       call.bodyWithToken = (token) => envelopeForUpstream(request, raw, soap, sendsToken, token);
       call.body = call.bodyWithToken(call.token);

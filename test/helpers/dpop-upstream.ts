@@ -5,12 +5,14 @@ import { BFF_CLIENT_ID, BFF_CLIENT_SECRET, type TestIdp } from './idp.js';
 
 // A resource server that takes DPoP-bound tokens as RFC 9449 §7 says: the token is
 // introspected at the IdP (active, its cnf.jkt), the proof verified with jose against the
-// key it embeds (typ dpop+jwt, ES256), its htm/htu/ath/iat/jti checked, and the proof's key
+// key it embeds (typ dpop+jwt, ES256 or Ed25519), its htm/htu/ath/iat/jti checked, and the proof's key
 // must be the one the token is bound to. A bound token sent as a plain bearer token is
 // refused. With `requireNonce`, proofs must carry the server's current DPoP-Nonce.
 
 export interface DpopCall {
   method: string;
+  /** the proof's alg (undefined: no valid proof) */
+  alg?: string;
   url: string;
   /** the token as it came (a test helper may keep it) */
   token?: string;
@@ -30,6 +32,9 @@ export interface DpopUpstream {
 }
 
 const b64u = (bytes: Buffer) => bytes.toString('base64url');
+
+/** the proof algs accepted (what oidc-provider accepts by default) */
+const ALGS = ['ES256', 'Ed25519', 'EdDSA'];
 
 export interface Introspection {
   active: boolean;
@@ -56,7 +61,7 @@ export async function startDpopUpstream(idp: TestIdp): Promise<DpopUpstream> {
   const refuse = (res: ServerResponse, call: DpopCall, error: string, scheme = 'DPoP'): void => {
     call.status = 401;
     call.error = error;
-    const headers: Record<string, string> = { 'www-authenticate': `${scheme} error="${error}", algs="ES256"`, 'content-type': 'application/json' };
+    const headers: Record<string, string> = { 'www-authenticate': `${scheme} error="${error}", algs="${ALGS.join(' ')}"`, 'content-type': 'application/json' };
     if (error === 'use_dpop_nonce' && nonce !== null) headers['dpop-nonce'] = nonce;
     res.writeHead(401, headers).end(JSON.stringify({ error }));
   };
@@ -78,9 +83,10 @@ export async function startDpopUpstream(idp: TestIdp): Promise<DpopUpstream> {
       let payload;
       let jwk;
       try {
-        const verified = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256'] });
+        const verified = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ALGS });
         payload = verified.payload;
         jwk = verified.protectedHeader.jwk!;
+        call.alg = verified.protectedHeader.alg;
       } catch {
         return refuse(res, call, 'invalid_dpop_proof');
       }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publicJwk } from '../../src/oidc/dpop.js';
 import { introspect, randomNonce, startDpopUpstream, type DpopUpstream } from '../helpers/dpop-upstream.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
+import { startGateway } from '../helpers/gateway.js';
 import { call, countStatuses, expiringSession, startInstances, storm, type Instances } from '../helpers/instances.js';
 import { loginThroughGateway } from '../helpers/login.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
@@ -43,23 +44,26 @@ afterAll(async () => {
 
 const [a, b] = [() => gws.gateways[0]!, () => gws.gateways[1]!];
 
-async function sessionKeyThumbprint(cookie: string): Promise<{ jkt: string; accessToken: string }> {
+async function sessionKeyThumbprint(cookie: string): Promise<{ jkt: string; accessToken: string; kty: string }> {
   const data = await peekSession(redis.client(), cookie);
   const key = data?.tokens.dpopKey;
   expect(key?.d).toBeTypeOf('string'); // the private key is in the (sealed) session
-  return { jkt: await calculateJwkThumbprint(publicJwk(key!)), accessToken: data!.tokens.accessToken };
+  return { jkt: await calculateJwkThumbprint(publicJwk(key!)), accessToken: data!.tokens.accessToken, kty: key!.kty };
 }
 
 describe('DPoP-bound session tokens', () => {
   it('sends Authorization: DPoP with a proof the upstream verifies, bound to the session key', async () => {
     const { sessionCookie } = await loginThroughGateway(a().url);
-    const { jkt, accessToken } = await sessionKeyThumbprint(sessionCookie);
+    const { jkt, accessToken, kty } = await sessionKeyThumbprint(sessionCookie);
     expect((await introspect(idp, accessToken)).cnf?.jkt).toBe(jkt);
+    // oidc-provider accepts Ed25519 for DPoP (its default dPoPSigningAlgValues): the cheaper key
+    expect(kty).toBe('OKP');
 
     upstream.calls.length = 0;
     const res = await call(`${a().url}/api/orders?x=1`, sessionCookie);
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ sub: 'alice', jkt, scheme: 'DPoP' });
+    expect(upstream.calls.at(-1)?.alg).toBe('Ed25519');
     // two calls, two proofs (the upstream refuses a replayed jti)
     expect((await call(`${b().url}/api/orders`, sessionCookie, { method: 'POST', body: '{}' })).status).toBe(200);
     expect(upstream.calls.map((c) => c.status)).toEqual([200, 200]);
@@ -130,5 +134,49 @@ describe('DPoP-bound session tokens', () => {
     expect(Object.keys(idp.stats.refreshFailuresByError).filter((e) => e !== 'use_dpop_nonce')).toEqual([]);
     expect(new Set(upstream.calls.map((c) => c.jkt))).toEqual(new Set([jkt]));
     expect(new Set(upstream.calls.map((c) => c.token)).size).toBe(1);
+  });
+});
+
+describe('the kind of session key', () => {
+  it('is ES256 with an IdP that takes only ES256 for DPoP, and the upstream still verifies every proof', async () => {
+    const es256Idp = await startTestIdp({ accessTokenTtl: 3600, configure: (c) => { c.enabledJWA = { dPoPSigningAlgValues: ['ES256'] }; } });
+    const es256Upstream = await startDpopUpstream(es256Idp);
+    const gw = await startGateway({ idp: es256Idp, store: redis.url, routes: [{ prefix: '/api', upstream: es256Upstream.url }], config: { oidc: { dpop: true } } });
+    try {
+      const { sessionCookie } = await loginThroughGateway(gw.url);
+      const { jkt, accessToken, kty } = await sessionKeyThumbprint(sessionCookie);
+      expect(kty).toBe('EC');
+      expect((await introspect(es256Idp, accessToken)).cnf?.jkt).toBe(jkt);
+      expect((await call(`${gw.url}/api/x`, sessionCookie)).status).toBe(200);
+      expect(es256Upstream.calls.map((c) => [c.status, c.alg, c.jkt])).toEqual([[200, 'ES256', jkt]]);
+    } finally {
+      await gw.close();
+      await es256Upstream.close();
+      await es256Idp.close();
+    }
+  });
+
+  it('stays ES256 for a session made so, through calls and a refresh on an instance that makes Ed25519 keys', async () => {
+    // an instance pinned to ES256 (oidc.dpopAlgs) stands for one of before Ed25519 was chosen
+    const old = await startGateway({ idp, store: redis.url, routes: [{ prefix: '/api', upstream: upstream.url }], config: { oidc: { dpop: true, dpopAlgs: ['ES256'] } } });
+    try {
+      const cookie = await expiringSession(idp, old.url);
+      const before = await sessionKeyThumbprint(cookie);
+      expect(before.kty).toBe('EC');
+      idp.resetStats();
+      upstream.calls.length = 0;
+      expect((await call(`${a().url}/api/after-refresh`, cookie)).status).toBe(200);
+      expect(idp.stats.refreshes).toBe(1);
+      const after = await sessionKeyThumbprint(cookie);
+      expect(after.accessToken).not.toBe(before.accessToken);
+      expect(after.jkt).toBe(before.jkt);
+      expect((await introspect(idp, after.accessToken)).cnf?.jkt).toBe(before.jkt);
+      expect(upstream.calls.map((c) => [c.status, c.alg, c.jkt])).toEqual([[200, 'ES256', before.jkt]]);
+      // the new token alone, without its proof, is still worth nothing
+      const noProof = await fetch(`${upstream.url}/api/x`, { headers: { authorization: `DPoP ${after.accessToken}` } });
+      expect(noProof.status).toBe(401);
+    } finally {
+      await old.close();
+    }
   });
 });

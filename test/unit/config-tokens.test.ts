@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 
-// The keys of sender-constrained and audience-specific tokens: oidc.dpop and oidc.par,
+// The keys of sender-constrained and audience-specific tokens: oidc.dpop (dpopAlgs) and oidc.par,
 // tokenSources grant jwt_bearer with its assertion, routes[].exchange, soap.tokenType.
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
@@ -35,6 +35,14 @@ describe('token keys of the configuration', () => {
     expect(parseConfig(base(), { env: {} }).oidc).toMatchObject({ dpop: false, par: false });
     const on = base({ oidc: { issuer: 'http://localhost:9000', clientId: 'bff', clientSecret: 'x', dpop: true, par: 'true' } });
     expect(parseConfig(on, { env: {} }).oidc).toMatchObject({ dpop: true, par: true });
+  });
+
+  it('defaults dpopAlgs to Ed25519 then ES256, and takes only those', () => {
+    const oidc = (extra: Tree) => base({ oidc: { issuer: 'http://localhost:9000', clientId: 'bff', clientSecret: 'x', dpop: true, ...extra } });
+    expect(parseConfig(base(), { env: {} }).oidc.dpopAlgs).toEqual(['Ed25519', 'ES256']);
+    expect(parseConfig(oidc({ dpopAlgs: ['ES256'] }), { env: {} }).oidc.dpopAlgs).toEqual(['ES256']);
+    expect(problems(oidc({ dpopAlgs: ['RS256'] }))[0]).toMatch(/^oidc\.dpopAlgs\[0\]: must be one of/);
+    expect(problems(oidc({ dpopAlgs: [] }))).toEqual(['oidc.dpopAlgs: must not be empty']);
   });
 
   it('reads a jwt_bearer source with its assertion (keyFile relative to the config) and refuses one without', () => {
