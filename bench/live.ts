@@ -22,7 +22,7 @@ export interface LiveResult {
   originCpuPerEcho: { direct: number[]; gateway: number[] };
   sockets: number;
   bytesPerSocket: number;
-  sse: { events: number; directP99: number; gatewayP99: number; addedP99: number };
+  sse: { events: number; directP50: number; gatewayP50: number; directP99: number; gatewayP99: number; addedP99: number };
 }
 
 /** 10,000 would take 20,000 descriptors in the gateway (client + upstream side): past a common `ulimit -n` of 20,000 */
@@ -49,7 +49,7 @@ export async function runLive(opts: { redis: BenchRedis; idp: BenchIdp; quick: b
     const { sessionCookie } = await loginThroughGateway(gateway.url, { username: BENCH_USER.username, password: BENCH_USER.password });
     const viaGateway = { url: `${gateway.url.replace('http', 'ws')}/live/echo`, headers: { cookie: sessionCookie, origin: gateway.url } };
     const direct = { url: `${originUrl.replace('http', 'ws')}/echo`, headers: {} };
-    const result: LiveResult = { direct: [], gateway: [], gatewayCpuPerEcho: [], originCpuPerEcho: { direct: [], gateway: [] }, sockets: 0, bytesPerSocket: 0, sse: { events: 0, directP99: 0, gatewayP99: 0, addedP99: 0 } };
+    const result: LiveResult = { direct: [], gateway: [], gatewayCpuPerEcho: [], originCpuPerEcho: { direct: [], gateway: [] }, sockets: 0, bytesPerSocket: 0, sse: { events: 0, directP50: 0, gatewayP50: 0, directP99: 0, gatewayP99: 0, addedP99: 0 } };
     for (let round = 0; round < opts.rounds; round++) {
       opts.log(`live: messages round ${round + 1}/${opts.rounds}`);
       const d = await messagesPerSecond(direct, opts.seconds * 1000, [origin.cpuMicros]);
@@ -64,6 +64,9 @@ export async function runLive(opts: { redis: BenchRedis; idp: BenchIdp; quick: b
     const sockets = opts.quick ? 500 : IDLE_SOCKETS;
     result.sockets = sockets;
     result.bytesPerSocket = await memoryPerSocket(gateway.child.pid!, viaGateway, sockets);
+    // the gateway has 9,000 pairs of sockets to tear down after they close: none may
+    // still be closing while event delays are measured
+    await socketsClosed(gateway.url);
     opts.log('live: event stream latency');
     const count = opts.quick ? 100 : 1_000;
     const directLatencies: number[] = [];
@@ -74,7 +77,9 @@ export async function runLive(opts: { redis: BenchRedis; idp: BenchIdp; quick: b
     }
     const directP99 = quantile(directLatencies, 0.99);
     const gatewayP99 = quantile(gatewayLatencies, 0.99);
-    result.sse = { events: gatewayLatencies.length, directP99, gatewayP99, addedP99: gatewayP99 - directP99 };
+    const directP50 = quantile(directLatencies, 0.5);
+    const gatewayP50 = quantile(gatewayLatencies, 0.5);
+    result.sse = { events: gatewayLatencies.length, directP50, gatewayP50, directP99, gatewayP99, addedP99: gatewayP99 - directP99 };
     return result;
   } finally {
     await gateway.stop();
@@ -131,6 +136,16 @@ async function messagesPerSecond(
   return { rate, cpuPerEcho };
 }
 
+/** Resolves once the gateway reports no open WebSocket (at most 30 s), then after a second more. */
+async function socketsClosed(gatewayUrl: string): Promise<void> {
+  for (let waited = 0; waited < 30_000; waited += 200) {
+    const metrics = await (await fetch(`${gatewayUrl}/metrics`)).text();
+    if (!/^bff_websocket_connections\{[^}]*\} [1-9]/m.test(metrics)) break;
+    await sleep(200);
+  }
+  await sleep(1_000);
+}
+
 function rssBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(match?.[1] ?? 0) * 1024;
@@ -183,5 +198,6 @@ export function formatLive(r: LiveResult): string {
     `  CPU per echo (µs, median): gateway ${median(r.gatewayCpuPerEcho).toFixed(1)}; origin ${median(r.originCpuPerEcho.direct).toFixed(1)} direct, ${median(r.originCpuPerEcho.gateway).toFixed(1)} through the gateway`,
     `  gateway memory per idle open socket at ${r.sockets} sockets: ${(r.bytesPerSocket / 1024).toFixed(1)} KB (RSS growth / sockets)`,
     `  event stream, ${r.sse.events} events: p99 delay direct ${r.sse.directP99.toFixed(2)} ms, through the gateway ${r.sse.gatewayP99.toFixed(2)} ms, added ${r.sse.addedP99.toFixed(2)} ms`,
+    `    (p50 direct ${r.sse.directP50.toFixed(2)} ms, through the gateway ${r.sse.gatewayP50.toFixed(2)} ms)`,
   ].join('\n');
 }
