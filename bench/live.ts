@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { loginThroughGateway } from '../test/helpers/login.js';
 import { BENCH_USER, startGateway, type BenchIdp } from './gateway.js';
-import { startServer } from './processes.js';
+import { cpuMicrosOf, startServer } from './processes.js';
 import { LOAD_CORE, serverScript, type BenchRedis } from './stack.js';
 import { quantile, spread } from './stats.js';
 
@@ -16,9 +16,13 @@ export interface LiveResult {
   /** messages/s per round */
   direct: number[];
   gateway: number[];
+  /** the gateway's CPU (user + system) per echo, µs, per gateway round: one message in, its echo out */
+  gatewayCpuPerEcho: number[];
+  /** the origin's CPU per echo, µs, per round: direct and through the gateway */
+  originCpuPerEcho: { direct: number[]; gateway: number[] };
   sockets: number;
   bytesPerSocket: number;
-  sse: { events: number; directP99: number; gatewayP99: number; addedP99: number };
+  sse: { events: number; directP50: number; gatewayP50: number; directP99: number; gatewayP99: number; addedP99: number };
 }
 
 /** 10,000 would take 20,000 descriptors in the gateway (client + upstream side): past a common `ulimit -n` of 20,000 */
@@ -45,12 +49,24 @@ export async function runLive(opts: { redis: BenchRedis; idp: BenchIdp; quick: b
     const { sessionCookie } = await loginThroughGateway(gateway.url, { username: BENCH_USER.username, password: BENCH_USER.password });
     const viaGateway = { url: `${gateway.url.replace('http', 'ws')}/live/echo`, headers: { cookie: sessionCookie, origin: gateway.url } };
     const direct = { url: `${originUrl.replace('http', 'ws')}/echo`, headers: {} };
-    const result: LiveResult = { direct: [], gateway: [], sockets: 0, bytesPerSocket: 0, sse: { events: 0, directP99: 0, gatewayP99: 0, addedP99: 0 } };
+    const result: LiveResult = { direct: [], gateway: [], gatewayCpuPerEcho: [], originCpuPerEcho: { direct: [], gateway: [] }, sockets: 0, bytesPerSocket: 0, sse: { events: 0, directP50: 0, gatewayP50: 0, directP99: 0, gatewayP99: 0, addedP99: 0 } };
     for (let round = 0; round < opts.rounds; round++) {
       opts.log(`live: messages round ${round + 1}/${opts.rounds}`);
-      result.direct.push(await messagesPerSecond(direct, opts.seconds * 1000));
-      result.gateway.push(await messagesPerSecond(viaGateway, opts.seconds * 1000));
+      const d = await messagesPerSecond(direct, opts.seconds * 1000, [origin.cpuMicros]);
+      result.direct.push(d.rate);
+      result.originCpuPerEcho.direct.push(d.cpuPerEcho[0]!);
+      const g = await messagesPerSecond(viaGateway, opts.seconds * 1000, [origin.cpuMicros, () => cpuMicrosOf(gateway.child.pid!)]);
+      result.gateway.push(g.rate);
+      result.originCpuPerEcho.gateway.push(g.cpuPerEcho[0]!);
+      result.gatewayCpuPerEcho.push(g.cpuPerEcho[1]!);
     }
+    opts.log('live: idle sockets');
+    const sockets = opts.quick ? 500 : IDLE_SOCKETS;
+    result.sockets = sockets;
+    result.bytesPerSocket = await memoryPerSocket(gateway.child.pid!, viaGateway, sockets);
+    // the gateway has 9,000 pairs of sockets to tear down after they close: none may
+    // still be closing while event delays are measured
+    await socketsClosed(gateway.url);
     opts.log('live: event stream latency');
     const count = opts.quick ? 100 : 1_000;
     const directLatencies: number[] = [];
@@ -61,12 +77,9 @@ export async function runLive(opts: { redis: BenchRedis; idp: BenchIdp; quick: b
     }
     const directP99 = quantile(directLatencies, 0.99);
     const gatewayP99 = quantile(gatewayLatencies, 0.99);
-    result.sse = { events: gatewayLatencies.length, directP99, gatewayP99, addedP99: gatewayP99 - directP99 };
-    // last: closing thousands of sockets leaves the gateway busy (and its heap large) for a while
-    opts.log('live: idle sockets');
-    const sockets = opts.quick ? 500 : IDLE_SOCKETS;
-    result.sockets = sockets;
-    result.bytesPerSocket = await memoryPerSocket(gateway.child.pid!, viaGateway, sockets);
+    const directP50 = quantile(directLatencies, 0.5);
+    const gatewayP50 = quantile(gatewayLatencies, 0.5);
+    result.sse = { events: gatewayLatencies.length, directP50, gatewayP50, directP99, gatewayP99, addedP99: gatewayP99 - directP99 };
     return result;
   } finally {
     await gateway.stop();
@@ -91,8 +104,15 @@ async function closeAll(sockets: WebSocket[]): Promise<void> {
   })));
 }
 
-/** CLIENTS sockets, each keeping WINDOW 64-byte messages in flight to an echo; echoes per second. */
-async function messagesPerSecond(target: { url: string; headers: Record<string, string> }, ms: number): Promise<number> {
+/**
+ * CLIENTS sockets, each keeping WINDOW 64-byte messages in flight to an echo; echoes per
+ * second, and the CPU each of `processes` used per echo over the same window (µs).
+ */
+async function messagesPerSecond(
+  target: { url: string; headers: Record<string, string> },
+  ms: number,
+  processes: (() => number)[],
+): Promise<{ rate: number; cpuPerEcho: number[] }> {
   const sockets = await Promise.all(Array.from({ length: CLIENTS }, () => open(target)));
   let echoes = 0;
   let running = true;
@@ -106,11 +126,24 @@ async function messagesPerSecond(target: { url: string; headers: Record<string, 
   await sleep(Math.min(1_000, ms / 4)); // warm-up
   const start = echoes;
   const started = performance.now();
+  const cpuBefore = processes.map((cpu) => cpu());
   await sleep(ms);
-  const rate = ((echoes - start) * 1000) / (performance.now() - started);
+  const counted = echoes - start;
+  const cpuPerEcho = processes.map((cpu, i) => (cpu() - cpuBefore[i]!) / counted);
+  const rate = (counted * 1000) / (performance.now() - started);
   running = false;
   await closeAll(sockets);
-  return rate;
+  return { rate, cpuPerEcho };
+}
+
+/** Resolves once the gateway reports no open WebSocket (at most 30 s), then after a second more. */
+async function socketsClosed(gatewayUrl: string): Promise<void> {
+  for (let waited = 0; waited < 30_000; waited += 200) {
+    const metrics = await (await fetch(`${gatewayUrl}/metrics`)).text();
+    if (!/^bff_websocket_connections\{[^}]*\} [1-9]/m.test(metrics)) break;
+    await sleep(200);
+  }
+  await sleep(1_000);
 }
 
 function rssBytes(pid: number): number {
@@ -162,7 +195,9 @@ export function formatLive(r: LiveResult): string {
     `  direct to the origin:  ${rounds(r.direct)} (median ${median(r.direct).toFixed(0)})`,
     `  through the gateway:   ${rounds(r.gateway)} (median ${median(r.gateway).toFixed(0)})`,
     `  gateway/direct:        x${(median(r.gateway) / median(r.direct)).toFixed(2)}`,
+    `  CPU per echo (µs, median): gateway ${median(r.gatewayCpuPerEcho).toFixed(1)}; origin ${median(r.originCpuPerEcho.direct).toFixed(1)} direct, ${median(r.originCpuPerEcho.gateway).toFixed(1)} through the gateway`,
     `  gateway memory per idle open socket at ${r.sockets} sockets: ${(r.bytesPerSocket / 1024).toFixed(1)} KB (RSS growth / sockets)`,
     `  event stream, ${r.sse.events} events: p99 delay direct ${r.sse.directP99.toFixed(2)} ms, through the gateway ${r.sse.gatewayP99.toFixed(2)} ms, added ${r.sse.addedP99.toFixed(2)} ms`,
+    `    (p50 direct ${r.sse.directP50.toFixed(2)} ms, through the gateway ${r.sse.gatewayP50.toFixed(2)} ms)`,
   ].join('\n');
 }

@@ -1,26 +1,27 @@
 import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
 import type { RouteConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
 import { describeError, errors } from '../errors.js';
 import { GOING_AWAY, LiveSockets } from '../session/live-sockets.js';
-import { bridge } from './websocket-bridge.js';
 import { authorizeUpgrade, type UpgradeGrant } from './websocket-authorize.js';
 import { asGatewayError, refuseUpgrade } from './websocket-refusal.js';
-import { offeredProtocols, openUpstream, upstreamHandshakeHeaders, webSocketOrigin } from './websocket-upstream.js';
+import { tunnel, type Tunnel } from './websocket-tunnel.js';
+import { offeredProtocols, openUpstream, switchingProtocols, upstreamHandshakeHeaders } from './websocket-upstream.js';
 import { Upstream } from './upstream.js';
 
-// WebSocket upgrades on routes with `websocket: true`, on the server's 'upgrade' event with
-// ws (a WebSocketServer in noServer mode per route). In order: the route, the Origin
-// (server.allowedOrigins; else 403, nothing forwarded), the session and token as for an
-// HTTP call (websocket-authorize.ts; 401 as plain HTTP before any upgrade), then the
-// upstream's handshake, and only once the upstream has accepted, the client's (so the
-// client gets the upstream's subprotocol, and a refused upstream is a 502, not a socket
-// that opens and closes). The pair is then joined (websocket-bridge.ts) and registered by
-// session (session/live-sockets.ts). On shutdown, upgrades get 503 and open sockets close
-// with 1001 once the HTTP calls in flight are done.
+// WebSocket upgrades on routes with `websocket: true`, on the server's 'upgrade' event. In
+// order: the route, the Origin (server.allowedOrigins; else 403, nothing forwarded), the
+// session and token as for an HTTP call (websocket-authorize.ts; 401 as plain HTTP before
+// any upgrade), then the upstream's handshake with the client's key, and only once the
+// upstream has accepted, the client's 101 (so the client gets the upstream's subprotocol,
+// and a refused upstream is a 502, not a socket that opens and closes). The two sockets are
+// then tunnelled byte for byte (websocket-tunnel.ts: frames are not parsed into messages
+// nor re-framed; see docs/architecture.md for why) and registered by session
+// (session/live-sockets.ts). On shutdown, upgrades get 503 and open sockets close with 1001
+// once the HTTP calls in flight are done.
 
 /** how long shutdown waits for HTTP calls in flight before closing the sockets anyway */
 const DRAIN_WAIT_MS = 10_000;
@@ -101,11 +102,8 @@ function isWebSocketHandshake(request: IncomingMessage): boolean {
 }
 
 class WebSocketRoute {
-  private readonly server: WebSocketServer;
   private readonly upstream: Upstream;
-  private readonly origin: string;
-  /** the subprotocol the upstream chose, by client request, for the client's handshake */
-  private readonly chosen = new WeakMap<IncomingMessage, string>();
+  private readonly origin: URL;
   private readonly prefix: string;
   private readonly connections;
   shutDown = false;
@@ -117,18 +115,10 @@ class WebSocketRoute {
     private readonly live: LiveSockets,
   ) {
     this.prefix = route.prefix === '/' ? '' : route.prefix;
-    this.origin = webSocketOrigin(route.upstream);
+    this.origin = new URL(new URL(route.upstream).origin);
     // only its path() is used: the pool it holds never connects
     this.upstream = new Upstream(route);
     this.connections = ctx.metrics.websocketConnections.labels(route.prefix);
-    this.server = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      perMessageDeflate: false,
-      autoPong: false, // pongs come from the upstream, relayed
-      maxPayload: route.websocketMaxBytes,
-      handleProtocols: (_offered, request) => this.chosen.get(request) ?? false,
-    });
   }
 
   matches(url: string): boolean {
@@ -149,22 +139,17 @@ class WebSocketRoute {
       sendsToken: this.route.token !== 'none',
       accessToken: grant.token,
     });
-    const upstream = await openUpstream(this.origin + path, offeredProtocols(request), headers, this.route);
-    if (socket.destroyed) {
-      upstream.terminate();
+    const upstream = await openUpstream(this.origin, path, headers, offeredProtocols(request), this.route);
+    if (socket.destroyed || !socket.writable) {
+      upstream.socket.destroy();
       return;
     }
-    const early = () => upstream.terminate();
-    socket.once('close', early);
-    if (upstream.protocol) this.chosen.set(request, upstream.protocol);
-    this.server.handleUpgrade(request, socket, head, (client) => {
-      socket.off('close', early);
-      this.open(client, upstream, grant);
-    });
+    socket.write(switchingProtocols(upstream));
+    // the server's 'upgrade' socket is a net.Socket (or a TLSSocket, one)
+    this.open(tunnel(socket as Socket, head, upstream.socket, upstream.head, this.route.websocketMaxBytes), grant);
   }
 
-  private open(client: WebSocket, upstream: WebSocket, grant: UpgradeGrant): void {
-    const pair = bridge(client, upstream);
+  private open(pair: Tunnel, grant: UpgradeGrant): void {
     const remove = this.live.add(pair, grant.session);
     this.connections.inc();
     const opened = Date.now();
@@ -178,7 +163,6 @@ class WebSocketRoute {
   }
 
   async close(): Promise<void> {
-    this.server.close();
     await this.upstream.close();
   }
 }

@@ -1,22 +1,33 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { createHash } from 'node:crypto';
+import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { WebSocket } from 'ws';
 import type { RouteConfig } from '../config/types.js';
 import { errors, type GatewayError } from '../errors.js';
+import { clientTlsOptions } from '../tls/tls-material.js';
 import { forwardHeaders } from './forward-headers.js';
 
-// The upstream half of a proxied WebSocket: its URL (ws:// for an http:// upstream, wss://
-// for https://, the path built as for HTTP calls), the handshake headers (those of a
-// proxied call: the bearer token, the client's cookies minus the gateway's, X-Forwarded-*),
-// and the handshake itself, bounded by the route's timeout.
+// The upstream half of a proxied WebSocket: the handshake headers (those of a proxied call:
+// the bearer token, the client's cookies minus the gateway's, X-Forwarded-*, plus the
+// client's own Sec-WebSocket-Key, -Version and -Protocol, so that the upstream's 101 answers
+// the client's handshake as it is), and the handshake itself over node:http(s) (the path
+// built as for HTTP calls, bounded by the route's timeout). Sec-WebSocket-Extensions never
+// passes: no extension (permessage-deflate) is negotiated, so frames pass unchanged, and a
+// 101 that names one anyway is refused.
 
-/** Request headers of the client's handshake that ws writes itself for the upstream's. */
-const HANDSHAKE_HEADERS = ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length'];
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+/** Request headers of the client's handshake that are not passed on. */
+const NOT_FORWARDED = ['sec-websocket-extensions', 'content-length'];
 
-/** The origin of the upstream's WebSocket URLs: ws://host:port or wss://host:port. */
-export function webSocketOrigin(upstream: string): string {
-  const url = new URL(upstream);
-  return `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}`;
+export interface UpstreamSocket {
+  socket: Socket;
+  /** bytes the upstream sent after its 101 (frames already) */
+  head: Buffer;
+  /** the subprotocol the upstream chose, if any */
+  protocol: string | undefined;
+  /** its Sec-WebSocket-Accept (valid for the client's key: checked) */
+  accept: string;
 }
 
 export function upstreamHandshakeHeaders(
@@ -32,57 +43,81 @@ export function upstreamHandshakeHeaders(
   };
   // trustProxy is not applied to upgrades: X-Forwarded-For names the peer
   const headers = forwardHeaders(original, request.headers, { ...opts, trustProxy: false });
-  for (const name of HANDSHAKE_HEADERS) delete headers[name];
+  for (const name of NOT_FORWARDED) delete headers[name];
+  headers.connection = 'Upgrade';
+  headers.upgrade = 'websocket';
   return headers;
 }
 
-/** The client's offered subprotocols (Sec-WebSocket-Protocol), passed on to the upstream. */
+/** The client's offered subprotocols (Sec-WebSocket-Protocol). */
 export function offeredProtocols(request: IncomingMessage): string[] {
   const header = request.headers['sec-websocket-protocol'];
   return header ? header.split(',').map((p) => p.trim()).filter((p) => p !== '') : [];
 }
 
-/** Opens the upstream socket; rejects with 502 (refused, unreachable) or 504 (no answer in time). */
+/** Does the upstream's handshake; rejects with 502 (refused, unreachable, not a valid 101) or 504 (no answer in time). */
 export function openUpstream(
-  url: string,
-  protocols: string[],
+  origin: URL,
+  path: string,
   headers: IncomingHttpHeaders,
-  route: Pick<RouteConfig, 'timeoutMs' | 'websocketMaxBytes'>,
-): Promise<WebSocket> {
+  offered: string[],
+  route: Pick<RouteConfig, 'timeoutMs' | 'tls'>,
+): Promise<UpstreamSocket> {
   return new Promise((resolve, reject) => {
-    let socket: WebSocket;
-    try {
-      socket = new WebSocket(url, protocols, {
-        headers,
-        maxPayload: route.websocketMaxBytes,
-        perMessageDeflate: false,
-        autoPong: false, // pongs come from the client, relayed
-        handshakeTimeout: route.timeoutMs,
-        followRedirects: false,
-      });
-    } catch (error) {
-      reject(errors.invalidRequest(`the WebSocket handshake cannot be forwarded: ${error instanceof Error ? error.message : String(error)}`));
-      return;
-    }
+    const key = String(headers['sec-websocket-key']);
+    let settled = false;
+    let request: ClientRequest | undefined;
     const fail = (error: GatewayError) => {
-      socket.removeAllListeners('open');
-      socket.terminate();
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      request?.destroy();
       reject(error);
     };
-    socket.on('error', (error: Error) => {
-      // ws names a handshake that ran out of time by its message only
-      fail(/timed out/i.test(error.message) ? errors.gatewayTimeout({ cause: error }) : errors.badGateway({ cause: error }));
-    });
-    socket.once('unexpected-response', (request, response) => {
+    const timer = setTimeout(() => fail(errors.gatewayTimeout({ cause: new Error('the upstream did not answer the upgrade in time') })), route.timeoutMs);
+    try {
+      // the path as it is (a URL would normalise it), on a connection of its own
+      const options = { protocol: origin.protocol, hostname: origin.hostname.replace(/^\[(.*)\]$/, '$1'), port: origin.port, path, method: 'GET', headers, agent: false } as const;
+      request = origin.protocol === 'https:' ? httpsRequest({ ...options, ...clientTlsOptions(route.tls) }) : httpRequest(options);
+    } catch (error) {
+      fail(errors.invalidRequest(`the WebSocket handshake cannot be forwarded: ${error instanceof Error ? error.message : String(error)}`));
+      return;
+    }
+    request.on('error', (error: Error) => fail(errors.badGateway({ cause: error })));
+    request.once('response', (response: IncomingMessage) => {
       response.resume();
-      request.destroy();
       fail(errors.badGateway({ cause: new Error(`the upstream answered the upgrade with ${response.statusCode}`) }));
     });
-    socket.once('open', () => {
-      socket.removeAllListeners('error');
-      socket.removeAllListeners('unexpected-response');
-      socket.on('error', () => {}); // until the bridge listens
-      resolve(socket);
+    request.once('upgrade', (response: IncomingMessage, socket: Socket, head: Buffer) => {
+      const problem = invalidAnswer(response, key, offered);
+      if (problem !== undefined || settled) {
+        socket.destroy();
+        fail(errors.badGateway({ cause: new Error(`the upstream's WebSocket handshake: ${problem ?? 'too late'}`) }));
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      const protocol = response.headers['sec-websocket-protocol'];
+      resolve({ socket, head, protocol, accept: String(response.headers['sec-websocket-accept']) });
     });
+    request.end();
   });
+}
+
+/** What is wrong with the upstream's 101, if anything (what a WebSocket client checks). */
+function invalidAnswer(response: IncomingMessage, key: string, offered: string[]): string | undefined {
+  const h = response.headers;
+  if (response.statusCode !== 101 || h.upgrade?.toLowerCase() !== 'websocket') return 'not a WebSocket upgrade';
+  if (h['sec-websocket-accept'] !== createHash('sha1').update(key + GUID).digest('base64')) return 'a wrong Sec-WebSocket-Accept';
+  if (h['sec-websocket-extensions'] !== undefined) return 'an extension nobody offered';
+  const protocol = h['sec-websocket-protocol'];
+  if (protocol !== undefined && !offered.includes(protocol)) return 'a subprotocol the client did not offer';
+  return undefined;
+}
+
+/** The client's 101: the upstream's accept and subprotocol, nothing else of its answer. */
+export function switchingProtocols(upstream: Pick<UpstreamSocket, 'accept' | 'protocol'>): string {
+  const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${upstream.accept}`];
+  if (upstream.protocol !== undefined) lines.push(`Sec-WebSocket-Protocol: ${upstream.protocol}`);
+  return `${lines.join('\r\n')}\r\n\r\n`;
 }

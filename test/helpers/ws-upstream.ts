@@ -3,7 +3,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 
 // A WebSocket upstream on 127.0.0.1:0: records every handshake that reached it, echoes each
 // message as it came (text as text, binary as binary), and answers "close:<code>" by closing
-// with that code and the reason "bye", and "pause:<ms>" by not reading for that long. Pings get ws's automatic pong (so a relayed ping is
+// with that code and the reason "bye", "big:<n>" with a binary message of n bytes, and
+// "pause:<ms>" by not reading for that long. Pings get ws's automatic pong (so a relayed ping is
 // answered); `pings` counts those it received.
 
 export interface SeenHandshake {
@@ -38,6 +39,7 @@ export async function startWsUpstream(opts: { protocol?: string } = {}): Promise
     socket.on('message', (data: Buffer, isBinary) => {
       const text = isBinary ? '' : data.toString();
       if (text.startsWith('close:')) socket.close(Number(text.slice(6)), 'bye');
+      else if (text.startsWith('big:')) socket.send(Buffer.alloc(Number(text.slice(4)), 3));
       else if (text.startsWith('pause:')) {
         // stop reading for a while: what the client sends meanwhile piles up
         socket.pause();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startGateway } from '../helpers/gateway.js';
@@ -120,6 +121,32 @@ describe('WebSocket upgrades', () => {
     await eventually(() => upstream.sockets.size === upstreamSockets - 1);
   });
 
+  it('fragments pass as they are (a ping between them too); the maximum counts all fragments of a message, and holds for the upstream too', async () => {
+    const { sessionCookie } = await loggedIn();
+    const headers = { cookie: sessionCookie, origin: APP_ORIGIN };
+    const { socket } = await openSocket(`${gw(0).url}/live/echo`, headers);
+    const ws = socket!;
+    const echoed = nextMessage(ws);
+    ws.send(Buffer.alloc(600, 1), { fin: false });
+    ws.ping('between');
+    ws.send(Buffer.alloc(424, 2), { fin: true }); // 1024 in all: allowed
+    const got = await echoed;
+    expect(got.data.length).toBe(1024);
+    expect(got.data[0]).toBe(1);
+    expect(got.data[1023]).toBe(2);
+    const closed = closeOf(ws);
+    ws.send(Buffer.alloc(600, 1), { fin: false });
+    ws.send(Buffer.alloc(425, 2), { fin: true }); // 1025: one byte over
+    expect((await closed).code).toBe(1009);
+
+    const second = (await openSocket(`${gw(0).url}/live/echo`, headers)).socket!;
+    const upstreamSockets = upstream.sockets.size;
+    const secondClosed = closeOf(second);
+    second.send('big:1025'); // the upstream's message over the maximum
+    expect((await secondClosed).code).toBe(1009);
+    await eventually(() => upstream.sockets.size === upstreamSockets - 1);
+  });
+
   it('backpressure: while the upstream does not read, the gateway stops reading the client', async () => {
     const { socket } = await openSocket(`${gw(0).url}/open/x`, { origin: APP_ORIGIN });
     const ws = socket!;
@@ -140,6 +167,38 @@ describe('WebSocket upgrades', () => {
     await all; // and once the upstream reads again, every message arrives
     ws.close();
     await closeOf(ws);
+  });
+
+  it("an upstream 101 that does not answer the client's handshake (wrong accept, an extension) is a 502, and no socket opens", async () => {
+    const { createServer } = await import('node:net');
+    const answers = [
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSByaWdodCBvbmU=\r\n\r\n',
+      null, // the right accept, with permessage-deflate nobody offered
+    ];
+    const fake = createServer((socket) => {
+      let head = '';
+      socket.on('data', (chunk: Buffer) => {
+        head += chunk.toString();
+        if (!head.includes('\r\n\r\n')) return;
+        const key = /sec-websocket-key: (\S+)/i.exec(head)?.[1] ?? '';
+        const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+        const answer = answers.shift() ?? `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n`;
+        socket.end(answer);
+      });
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    const port = (fake.address() as { port: number }).port;
+    const g = await startGateway({ ...gatewayOptions(), routes: [{ prefix: '/fake', upstream: `http://127.0.0.1:${port}`, websocket: true, requireSession: false, token: 'none' }] });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await openSocket(`${g.url}/fake/x`, { origin: APP_ORIGIN });
+        expect(res.status).toBe(502);
+        expect(res.socket).toBeUndefined();
+      }
+    } finally {
+      await g.close();
+      await new Promise((resolve) => fake.close(resolve));
+    }
   });
 
   it('a route without session rules proxies anonymous upgrades (Origin still checked)', async () => {
