@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { loginThroughGateway } from '../test/helpers/login.js';
 import { BENCH_USER, startGateway, type BenchIdp } from './gateway.js';
-import { cpuMicrosOf, startServer } from './processes.js';
+import { cpuMicrosOf, onCore, startServer } from './processes.js';
 import { LOAD_CORE, serverScript, type BenchRedis } from './stack.js';
 import { quantile, spread } from './stats.js';
 
@@ -10,7 +10,8 @@ import { quantile, spread } from './stats.js';
 // connection to the origin (rounds interleaved), the gateway's memory per idle open socket,
 // and the latency an event stream adds per event (direct and through the gateway, one after
 // the other, same origin). The gateway is the built CLI on the proxy core, the live origin
-// (servers/live-origin.ts) on the load core, the clients in this process.
+// (servers/live-origin.ts) on the load core, the clients in this process; while messages
+// are counted this process is pinned to the load core too, as wrk is in the ladder.
 
 export interface LiveResult {
   /** messages/s per round */
@@ -52,10 +53,11 @@ export async function runLive(opts: { redis: BenchRedis; idp: BenchIdp; quick: b
     const result: LiveResult = { direct: [], gateway: [], gatewayCpuPerEcho: [], originCpuPerEcho: { direct: [], gateway: [] }, sockets: 0, bytesPerSocket: 0, sse: { events: 0, directP50: 0, gatewayP50: 0, directP99: 0, gatewayP99: 0, addedP99: 0 } };
     for (let round = 0; round < opts.rounds; round++) {
       opts.log(`live: messages round ${round + 1}/${opts.rounds}`);
-      const d = await messagesPerSecond(direct, opts.seconds * 1000, [origin.cpuMicros]);
+      // the clients on the load core with the origin, the gateway alone on the proxy core (the ladder's placement)
+      const d = await onCore(LOAD_CORE, () => messagesPerSecond(direct, opts.seconds * 1000, [origin.cpuMicros]));
       result.direct.push(d.rate);
       result.originCpuPerEcho.direct.push(d.cpuPerEcho[0]!);
-      const g = await messagesPerSecond(viaGateway, opts.seconds * 1000, [origin.cpuMicros, () => cpuMicrosOf(gateway.child.pid!)]);
+      const g = await onCore(LOAD_CORE, () => messagesPerSecond(viaGateway, opts.seconds * 1000, [origin.cpuMicros, () => cpuMicrosOf(gateway.child.pid!)]));
       result.gateway.push(g.rate);
       result.originCpuPerEcho.gateway.push(g.cpuPerEcho[0]!);
       result.gatewayCpuPerEcho.push(g.cpuPerEcho[1]!);

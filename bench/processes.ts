@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
 // Child processes of the bench, each optionally pinned to one CPU core with taskset.
@@ -17,6 +17,22 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 /** The command line, with taskset in front when the machine has it and a core is given. */
 export function pinned(core: number | undefined, command: string, args: string[]): [string, string[]] {
   return canPin && core !== undefined ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
+}
+
+/**
+ * Pins this process (all its threads) to `core` while `fn` runs, then gives it back the
+ * cores it had: for a load generated here, so that it keeps to the load core like wrk does.
+ */
+export async function onCore<T>(core: number, fn: () => Promise<T>): Promise<T> {
+  if (!canPin) return fn();
+  const pid = String(process.pid);
+  const mask = /([0-9a-f]+)\s*$/i.exec(execFileSync('taskset', ['-p', pid], { encoding: 'utf8' }))?.[1];
+  execFileSync('taskset', ['-a', '-p', '-c', String(core), pid], { stdio: 'ignore' });
+  try {
+    return await fn();
+  } finally {
+    if (mask) execFileSync('taskset', ['-a', '-p', mask, pid], { stdio: 'ignore' });
+  }
 }
 
 export function cpuMicrosOf(pid: number): number {
