@@ -191,7 +191,7 @@ function oidcSection(publicUrl: string | undefined, baseDir: string): Parse<Oidc
       postLogoutRedirectUri: r.opt('postLogoutRedirectUri', httpUrl) ?? (publicUrl === undefined ? undefined : `${publicUrl}/`),
       ...optional('tls', tls),
       dpop: r.get('dpop', bool, false),
-      dpopAlgs: r.get<DpopAlg[]>('dpopAlgs', listOf(oneOf('Ed25519', 'ES256'), { nonEmpty: true }), ['Ed25519', 'ES256']),
+      dpopAlgs: r.get<DpopAlg[]>('dpopAlgs', listOf(oneOf('Ed25519', 'ES256'), { nonEmpty: true }), ['ES256']),
       par: r.get('par', bool, false),
     };
     if (issuer === undefined || clientId === undefined) return undefined;

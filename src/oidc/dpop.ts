@@ -1,8 +1,8 @@
 import { createHash, createPrivateKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 
-// DPoP (RFC 9449) proofs for the session's tokens. Each session has its own key pair: Ed25519
-// when the IdP accepts it for DPoP, else ES256 (dpopAlg below). Its private JWK lives in the
+// DPoP (RFC 9449) proofs for the session's tokens. Each session has its own key pair: ES256
+// by default, Ed25519 when oidc.dpopAlgs prefers it and the IdP accepts it (dpopAlg below). Its private JWK lives in the
 // session data (tokens.dpopKey), so it is sealed with the session and every instance signs
 // with the same key; a session keeps the kind of key it was made with. Proofs for upstream
 // calls are signed here with node:crypto directly: the imported key is cached per key pair and

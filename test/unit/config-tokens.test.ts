@@ -37,9 +37,9 @@ describe('token keys of the configuration', () => {
     expect(parseConfig(on, { env: {} }).oidc).toMatchObject({ dpop: true, par: true });
   });
 
-  it('defaults dpopAlgs to Ed25519 then ES256, and takes only those', () => {
+  it('defaults dpopAlgs to ES256 (ECDSA, what resource servers take), and takes only Ed25519 and ES256', () => {
     const oidc = (extra: Tree) => base({ oidc: { issuer: 'http://localhost:9000', clientId: 'bff', clientSecret: 'x', dpop: true, ...extra } });
-    expect(parseConfig(base(), { env: {} }).oidc.dpopAlgs).toEqual(['Ed25519', 'ES256']);
+    expect(parseConfig(base(), { env: {} }).oidc.dpopAlgs).toEqual(['ES256']);
     expect(parseConfig(oidc({ dpopAlgs: ['ES256'] }), { env: {} }).oidc.dpopAlgs).toEqual(['ES256']);
     expect(problems(oidc({ dpopAlgs: ['RS256'] }))[0]).toMatch(/^oidc\.dpopAlgs\[0\]: must be one of/);
     expect(problems(oidc({ dpopAlgs: [] }))).toEqual(['oidc.dpopAlgs: must not be empty']);
