@@ -1,7 +1,7 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { routeLabel } from './logger.js';
-import { activeTracer, errorType, pathOf } from './tracing.js';
+import { activeTracer, markFailed, pathOf } from './tracing.js';
 
 // A server span per request when tracing is on: it continues an incoming W3C traceparent,
 // and the route handler runs inside it, so a refresh and the IdP calls (made deep inside
@@ -90,9 +90,6 @@ export function traceSessionRead(request: FastifyRequest, fromCache: boolean, st
   const tracer = activeTracer();
   if (!tracer || !request.traceContext) return;
   const span = tracer.startSpan('session.read', { startTime, attributes: { 'bff.session.cached': fromCache } }, request.traceContext);
-  if (failure !== undefined) {
-    span.setStatus({ code: SpanStatusCode.ERROR });
-    span.setAttribute('error.type', errorType(failure));
-  }
+  if (failure !== undefined) markFailed(span, failure);
   span.end(performance.now());
 }

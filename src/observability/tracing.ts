@@ -65,8 +65,7 @@ export function traced<T>(name: string, fn: (span?: Span) => Promise<T>, attribu
     try {
       return await fn(span);
     } catch (e) {
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      span.setAttribute('error.type', errorType(e));
+      markFailed(span, e);
       throw e;
     } finally {
       span.end();
@@ -94,6 +93,12 @@ export function activeTraceId(): string | undefined {
 /** The tracer itself, for the request hooks (request-tracing.ts); null when off. */
 export function activeTracer(): Tracer | null {
   return tracer;
+}
+
+/** Marks a span failed, naming the failure by its code only (its message may quote a secret). */
+export function markFailed(span: Span, failure: unknown): void {
+  span.setStatus({ code: SpanStatusCode.ERROR });
+  span.setAttribute('error.type', errorType(failure));
 }
 
 /** A stable, secret-free name for a failure: its code, else its class. */

@@ -1,6 +1,6 @@
-import { propagation, SpanKind, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
+import { propagation, SpanKind, trace, type Context } from '@opentelemetry/api';
 import type { IncomingHttpHeaders } from 'node:http';
-import { activeTracer, errorType, pathOf } from '../observability/tracing.js';
+import { activeTracer, markFailed, pathOf } from '../observability/tracing.js';
 import type { UpstreamResponse } from './upstream.js';
 
 // The upstream call of a proxied request as a client span (only called while tracing is
@@ -30,8 +30,7 @@ export async function tracedUpstreamCall(
     span.setAttribute('http.response.status_code', response.statusCode);
     return response;
   } catch (e) {
-    span.setStatus({ code: SpanStatusCode.ERROR });
-    span.setAttribute('error.type', errorType(e));
+    markFailed(span, e);
     throw e;
   } finally {
     span.end();
