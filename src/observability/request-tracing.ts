@@ -11,8 +11,8 @@ import { activeTracer, markFailed, pathOf } from './tracing.js';
 //
 // The hot path keeps the spans few and cheap (bench/README.md, "Traces"): the name and the
 // route are known when the span starts (fastify has matched the route before onRequest), the
-// upstream span takes request.traceContext as its parent explicitly, and a session served
-// by the session cache is an attribute of this span rather than a span of its own.
+// upstream and session-read spans take request.traceContext as their parent explicitly
+// (never made active: no closure, no context switch).
 
 declare module 'fastify' {
   interface FastifyRequest {

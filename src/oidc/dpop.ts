@@ -2,9 +2,10 @@ import { createHash, createPrivateKey, generateKeyPairSync, randomUUID, sign, ty
 import type { JWK } from 'jose';
 
 // DPoP (RFC 9449) proofs for the session's tokens. Each session has its own key pair: ES256
-// by default, Ed25519 when oidc.dpopAlgs prefers it and the IdP accepts it (dpopAlg below). Its private JWK lives in the
-// session data (tokens.dpopKey), so it is sealed with the session and every instance signs
-// with the same key; a session keeps the kind of key it was made with. Proofs for upstream
+// by default, Ed25519 when oidc.dpopAlgs prefers it and the IdP accepts it (dpopAlg below).
+// Its private JWK lives in the session data (tokens.dpopKey), so it is sealed with the
+// session and every instance signs with the same key; a session keeps the kind of key it
+// was made with. Proofs for upstream
 // calls are signed here with node:crypto directly: the imported key is cached per key pair and
 // the JWS header is encoded once, so a proof costs one signature and a little JSON (see
 // bench/README.md). Proofs for the IdP are made by openid-client from the same key
@@ -24,8 +25,9 @@ export function newDpopKey(alg: DpopAlg = 'ES256'): DpopKey {
 
 /**
  * The kind of key for new sessions: the first of `preferred` the IdP lists in its
- * dpop_signing_alg_values_supported (Ed25519 signs cheaper per call than ES256); ES256 when it
- * lists none of them or says nothing (RFC 9449 leaves ES256 the common ground).
+ * dpop_signing_alg_values_supported (Ed25519 signs cheaper per call, ES256 is what every
+ * resource server takes: the default); ES256 when it lists none of them or says nothing
+ * (RFC 9449 leaves ES256 the common ground).
  */
 export function dpopAlg(supported: readonly string[] | undefined, preferred: readonly DpopAlg[]): DpopAlg {
   return preferred.find((alg) => supported?.includes(alg)) ?? 'ES256';

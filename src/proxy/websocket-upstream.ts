@@ -79,8 +79,9 @@ export function openUpstream(
       // the path as it is (a URL would normalise it), on a connection of its own
       const options = { protocol: origin.protocol, hostname: origin.hostname.replace(/^\[(.*)\]$/, '$1'), port: origin.port, path, method: 'GET', headers, agent: false } as const;
       request = origin.protocol === 'https:' ? httpsRequest({ ...options, ...clientTlsOptions(route.tls) }) : httpRequest(options);
-    } catch (error) {
-      fail(errors.invalidRequest(`the WebSocket handshake cannot be forwarded: ${error instanceof Error ? error.message : String(error)}`));
+    } catch {
+      // node refused a header or the path (its message stays out of the client's answer)
+      fail(errors.invalidRequest('the WebSocket handshake cannot be forwarded'));
       return;
     }
     request.on('error', (error: Error) => fail(errors.badGateway({ cause: error })));

@@ -14,7 +14,7 @@ export async function requestSession(ctx: GatewayContext, request: FastifyReques
   return session;
 }
 
-/** The load with tracing on: a session.read span when the store was read, else a mark on the request span. */
+/** The load with tracing on: a session.read span, marked with whether the session cache served it. */
 async function tracedLoad(ctx: GatewayContext, request: FastifyRequest, sessionId: string): Promise<LoadedSession | null> {
   const served = { fromCache: false };
   const startTime = performance.now();
