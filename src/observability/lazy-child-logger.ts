@@ -17,6 +17,8 @@ type LogArgs = Parameters<FastifyBaseLogger['info']>;
 
 class LazyChildLogger {
   #child: FastifyBaseLogger | undefined;
+  /** the request's trace id, bound to the child when it is made (tracing on, proxied routes) */
+  traceId: string | undefined = undefined;
 
   constructor(
     private readonly parent: FastifyBaseLogger,
@@ -65,8 +67,13 @@ class LazyChildLogger {
   }
 
   private real(): FastifyBaseLogger {
-    return (this.#child ??= this.parent.child(this.bindings, this.options));
+    return (this.#child ??= this.parent.child(this.traceId === undefined ? this.bindings : { ...this.bindings, traceId: this.traceId }, this.options));
   }
+}
+
+/** Names a trace in every line a request's logger writes from now on. */
+export function setLogTraceId(log: FastifyBaseLogger, traceId: string): void {
+  if (log instanceof LazyChildLogger) log.traceId = traceId;
 }
 
 export const lazyChildLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = (logger, bindings: Bindings, options: ChildOptions) =>

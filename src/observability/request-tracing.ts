@@ -1,18 +1,20 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import { setLogTraceId } from './lazy-child-logger.js';
 import { routeLabel } from './logger.js';
 import { activeTracer, markFailed, pathOf } from './tracing.js';
 
-// A server span per request when tracing is on: it continues an incoming W3C traceparent,
-// and the route handler runs inside it, so a refresh and the IdP calls (made deep inside
-// openid-client) become its children. The handler is wrapped rather than the rest of the
-// hook chain run inside the span: a request body is parsed from socket events, which would
-// lose the context on the way.
+// A server span per request when tracing is on: it continues an incoming W3C traceparent.
+// The handler of an auth route runs inside it (a trace scope, scoped-context.ts), so the IdP
+// calls it makes deep inside openid-client become its children. The handler is wrapped
+// rather than the rest of the hook chain run inside the span: a request body is parsed from
+// socket events, which would lose the context on the way.
 //
-// The hot path keeps the spans few and cheap (bench/README.md, "Traces"): the name and the
-// route are known when the span starts (fastify has matched the route before onRequest), the
-// upstream and session-read spans take request.traceContext as their parent explicitly
-// (never made active: no closure, no context switch).
+// The proxied routes (config.explicitTraceParent), the hot path, open no scope: their spans
+// take request.traceContext as their parent explicitly (the upstream and session-read spans
+// here, a refresh or exchange through authorize.ts), and their log lines get the trace id
+// from the request's logger. The name and the route are known when the span starts (fastify
+// has matched the route before onRequest). bench/README.md, "Traces".
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,6 +35,7 @@ export function installRequestTracing(app: FastifyInstance): void {
   if (!tracer) return; // off: no hook at all
 
   app.addHook('onRoute', (route) => {
+    if ((route.config as { explicitTraceParent?: boolean } | undefined)?.explicitTraceParent) return; // no scope
     const handler = route.handler as RouteHandlerMethod;
     route.handler = function tracedHandler(request, reply) {
       return request.traceContext ? context.with(request.traceContext, handler, this, request, reply) : handler.call(this, request, reply);
@@ -53,7 +56,11 @@ export function installRequestTracing(app: FastifyInstance): void {
     );
     request.traceSpan = span;
     request.traceContext = trace.setSpan(parent, span);
-    if (span.isRecording()) request.traceId = span.spanContext().traceId;
+    if (span.isRecording()) {
+      request.traceId = span.spanContext().traceId;
+      // outside a scope the logger's mixin finds no active span: the request's logger names it
+      if (explicitParent(request)) setLogTraceId(request.log, request.traceId);
+    }
     done();
   });
 
@@ -66,6 +73,10 @@ export function installRequestTracing(app: FastifyInstance): void {
     end(request, undefined);
     done();
   });
+}
+
+function explicitParent(request: FastifyRequest): boolean {
+  return (request.routeOptions.config as { explicitTraceParent?: boolean } | undefined)?.explicitTraceParent === true;
 }
 
 function end(request: FastifyRequest, status: number | undefined): void {

@@ -1,8 +1,11 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOnSampler, BatchSpanProcessor, NodeTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TraceConfig } from '../config/types.js';
+import { GatewayTracer } from './gateway-tracer.js';
+import { otlpJsonExporter } from './otlp-json-exporter.js';
+import { installTraceGlobals, removeTraceGlobals } from './trace-globals.js';
+import { traceSampler } from './trace-sampler.js';
 
 // OpenTelemetry traces (OTLP/HTTP), off unless telemetry.traces or the standard
 // OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT variable says where they go. While off, every helper
@@ -10,9 +13,13 @@ import type { TraceConfig } from '../config/types.js';
 //
 // One tracing setup per process (the gateway is one per process): the tracer lives in this
 // module, so the session, refresh, IdP and upstream code reach it without being handed it.
+// It is the gateway's own (gateway-tracer.ts: lighter spans) over the SDK's parts: its
+// samplers, resource detection, batch span processor (OTEL_BSP_*) and OTLP/HTTP export
+// delegate (OTEL_EXPORTER_OTLP_*).
 // What a span may hold: methods, paths without their query, statuses, host names, error
 // codes, counts. Never a header value, a query string, a token, a cookie or a session id.
 
+const SCOPE = 'bff-gateway';
 let tracer: Tracer | null = null;
 
 export function tracingOn(): boolean {
@@ -21,47 +28,45 @@ export function tracingOn(): boolean {
 
 /** The exporting side: started by buildApp, shut down (flushing what is left) on close. */
 export class TraceExport {
-  private constructor(private readonly provider: NodeTracerProvider) {}
+  private constructor(private readonly processor: BatchSpanProcessor) {}
 
   /** null when traces are not configured, or OTEL_SDK_DISABLED is true */
   static start(config: TraceConfig | undefined, env: NodeJS.ProcessEnv = process.env): TraceExport | null {
     const fromEnv = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
     if ((!config && !fromEnv) || env.OTEL_SDK_DISABLED === 'true') return null;
     if (tracer) throw new Error('tracing is already on in this process');
-    const provider = new NodeTracerProvider({
-      resource: defaultResource()
-        .merge(resourceFromAttributes({ 'service.name': 'bff-gateway' }))
-        .merge(detectResources({ detectors: [envDetector] })), // OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
-      // without a ratio in the file, OTEL_TRACES_SAMPLER(_ARG) decide, as the SDK reads them
-      ...(config ? { sampler: new ParentBasedSampler({ root: rootSampler(config.sampleRatio) }) } : {}),
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(config?.endpoint ? { url: config.endpoint } : {}))],
-    });
-    provider.register(); // the AsyncLocalStorage context manager and the W3C propagator
-    tracer = provider.getTracer('bff-gateway');
-    return new TraceExport(provider);
+    const resource = defaultResource()
+      .merge(resourceFromAttributes({ 'service.name': SCOPE }))
+      .merge(detectResources({ detectors: [envDetector] })); // OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
+    const processor = new BatchSpanProcessor(otlpJsonExporter({ url: config?.endpoint, resource, scope: SCOPE }));
+    // without a ratio in the file, OTEL_TRACES_SAMPLER(_ARG) decide, as the SDK reads them
+    tracer = new GatewayTracer(resource, SCOPE, traceSampler(config?.sampleRatio, env), processor);
+    installTraceGlobals(env);
+    return new TraceExport(processor);
   }
 
   async shutdown(): Promise<void> {
     tracer = null;
-    await this.provider.shutdown().catch(() => {});
-    trace.disable();
-    context.disable();
-    propagation.disable();
+    await this.processor.shutdown().catch(() => {});
+    removeTraceGlobals();
   }
 }
 
-/** A ratio of 1 samples every root without reading its trace id (the same decision, cheaper). */
-function rootSampler(ratio: number): Sampler {
-  return ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio);
-}
-
 /**
- * `fn` in a child span of the active one, ended when it settles; a failure marks the span
- * with the error's code only (messages can quote what an IdP or upstream said). Off: fn().
+ * `fn` in a child span of `parent` (a request's traceContext), else of the active span, and
+ * with that span active (the IdP calls inside become its children); ended when it settles.
+ * A failure marks the span with the error's code only (messages can quote what an IdP or
+ * upstream said). Off: fn().
  */
-export function traced<T>(name: string, fn: (span?: Span) => Promise<T>, attributes?: Attributes, kind = SpanKind.INTERNAL): Promise<T> {
+export function traced<T>(
+  name: string,
+  fn: (span?: Span) => Promise<T>,
+  attributes?: Attributes,
+  kind = SpanKind.INTERNAL,
+  parent?: Context | null,
+): Promise<T> {
   if (!tracer) return fn();
-  return tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
+  return tracer.startActiveSpan(name, { kind, attributes }, parent ?? context.active(), async (span) => {
     try {
       return await fn(span);
     } catch (e) {

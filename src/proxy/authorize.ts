@@ -41,6 +41,8 @@ export async function authorize(
   if (!session) return undefined;
   const dpopKey = session.data.tokens.dpopKey;
   if (dpopKey !== undefined) bound.dpopKey = dpopKey;
-  if (route.exchange) return ctx.exchanges.accessToken(session, route.prefix, route.exchange, rejected);
-  return ctx.tokens.accessToken(session, route.scope === undefined ? { rejected } : { scope: route.scope, rejected });
+  // the route's handler runs outside any trace scope: a refresh or exchange is parented explicitly
+  const traceParent = request.traceContext;
+  if (route.exchange) return ctx.exchanges.accessToken(session, route.prefix, route.exchange, rejected, traceParent);
+  return ctx.tokens.accessToken(session, route.scope === undefined ? { rejected, traceParent } : { scope: route.scope, rejected, traceParent });
 }

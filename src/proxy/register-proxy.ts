@@ -99,7 +99,8 @@ export async function registerProxy(
     // bodies are streamed as they come, whatever their type (SOAP routes read theirs)
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-    const config = { routeLabel: route.prefix, ...behaviour.config };
+    // explicitTraceParent: the handler is not run in a trace scope (request-tracing.ts)
+    const config = { routeLabel: route.prefix, explicitTraceParent: true, ...behaviour.config };
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const call: ProxiedCall = { replayable: false, dpopKey: undefined };
       await behaviour.prepare(request, call);

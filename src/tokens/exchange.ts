@@ -1,9 +1,11 @@
+import { SpanKind, type Context } from '@opentelemetry/api';
 import { createHash } from 'node:crypto';
 import { ResponseBodyError } from 'openid-client';
 import type { ExchangeConfig } from '../config/types.js';
 import { errors } from '../errors.js';
 import type { ExchangedTokenResponse, IdpClient } from '../oidc/idp-client.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { traced, tracingOn } from '../observability/tracing.js';
 import type { ExchangedToken, LoadedSession } from '../session/session.js';
 import type { Sessions } from '../session/sessions.js';
 import { needsRefresh } from './freshness.js';
@@ -47,13 +49,14 @@ export class ExchangedTokens {
   ) {}
 
   /** The route's exchanged token; `rejected`: one an upstream refused. */
-  async accessToken(session: LoadedSession, prefix: string, exchange: ExchangeConfig, rejected?: string): Promise<string> {
-    return (await this.token(session, prefix, exchange, rejected)).accessToken;
+  /** `traceParent`: the calling request's trace context (tracing on), the parent of a refresh's or an exchange's span */
+  async accessToken(session: LoadedSession, prefix: string, exchange: ExchangeConfig, rejected?: string, traceParent?: Context | null): Promise<string> {
+    return (await this.token(session, prefix, exchange, rejected, traceParent)).accessToken;
   }
 
-  async token(session: LoadedSession, prefix: string, exchange: ExchangeConfig, rejected?: string): Promise<ExchangedToken> {
+  async token(session: LoadedSession, prefix: string, exchange: ExchangeConfig, rejected?: string, traceParent?: Context | null): Promise<ExchangedToken> {
     // the subject token: the session's own, refreshed by the usual rules when due
-    const subjectToken = await this.tokens.accessToken(session);
+    const subjectToken = await this.tokens.accessToken(session, { traceParent });
     const subject = hash(subjectToken);
     const route = hash(prefix);
     const usable = (token: ExchangedToken | undefined): token is ExchangedToken =>
@@ -64,7 +67,8 @@ export class ExchangedTokens {
     const key = `${session.storeId} ${route} ${subject}`;
     let pending = this.inflight.get(key);
     if (!pending) {
-      pending = this.exchangeUnderLock(session.storeId, route, exchange, subjectToken, usable).finally(() => this.inflight.delete(key));
+      const exchanging = () => this.exchangeUnderLock(session.storeId, route, exchange, subjectToken, usable);
+      pending = (tracingOn() ? traced('token.exchange', exchanging, {}, SpanKind.INTERNAL, traceParent) : exchanging()).finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
     }
     const token = await pending;

@@ -1,3 +1,4 @@
+import { SpanKind, type Context } from '@opentelemetry/api';
 import { errors, StoreUnavailableError } from '../errors.js';
 import type { IdpClient, IssuedTokens } from '../oidc/idp-client.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -35,6 +36,8 @@ export interface TokenWanted {
   scope?: string;
   /** an access token an upstream refused: replaced even if it is not expired */
   rejected?: string;
+  /** the calling request's trace context: the parent of a refresh's span (tracing on) */
+  traceParent?: Context | null;
 }
 
 /** One refresh in flight per session and scope. */
@@ -63,7 +66,7 @@ export class SessionTokens {
 
   /** An access token fit to send: the stored one when fresh, else a refreshed one. */
   async accessToken(session: LoadedSession, wanted: TokenWanted = {}): Promise<string> {
-    const { scope, rejected } = wanted;
+    const { scope, rejected, traceParent } = wanted;
     const stale = (token: AccessToken | undefined) => needsRefresh(token, this.options.refreshBeforeMs, rejected);
     const stored = wantedToken(session.data, scope);
     if (!stale(stored)) return stored!.accessToken;
@@ -74,7 +77,7 @@ export class SessionTokens {
     let pending = this.inflight.get(key);
     if (!pending) {
       const refresh = () => this.refreshUnderLock(session.storeId, scope, stale);
-      pending = (tracingOn() ? traced('token.refresh', refresh, { 'bff.token.downscoped': scope !== undefined }) : refresh()).finally(() =>
+      pending = (tracingOn() ? traced('token.refresh', refresh, { 'bff.token.downscoped': scope !== undefined }, SpanKind.INTERNAL, traceParent) : refresh()).finally(() =>
         this.inflight.delete(key),
       );
       this.inflight.set(key, pending);
