@@ -15,6 +15,8 @@ const INCOMING_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const INCOMING_PARENT = 'b7ad6b7169203331';
 /** the trace of a later call, whose session the session cache serves */
 const CACHED_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+/** the trace of a call the upstream refuses once (invalid_token) */
+const REPLAYED_TRACE = '5bf92f3577b34da6a3ce929d0e0e4737';
 
 let receiver: OtlpReceiver;
 let stack: Stack;
@@ -72,6 +74,15 @@ describe('traces', () => {
       fetch(`${gw.url}/api/data`, { headers: { 'x-csrf': '1', cookie: sessionCookie, traceparent: `00-${trace}-${INCOMING_PARENT}-01` } });
     expect((await again('1'.repeat(32))).status).toBe(200);
     expect((await again(CACHED_TRACE)).status).toBe(200);
+    // a line the proxied call's own logger writes (the replay after an upstream's 401) names
+    // its trace too, though the call runs in no trace scope
+    let refusals = 0;
+    upstream.respond((_record, res) => {
+      if (refusals++ === 0) res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    expect((await again(REPLAYED_TRACE)).status).toBe(200);
+    upstream.respond(undefined);
 
     await gw.close(); // flushes the spans still queued
     const trace = receiver.spans.filter((s) => s.traceId === INCOMING_TRACE);
@@ -100,6 +111,8 @@ describe('traces', () => {
     // log lines of the call name its trace
     const line = gw.logs.find((l) => l.includes('"request completed"') && l.includes('/api/data'));
     expect(line).toContain(`"traceId":"${INCOMING_TRACE}"`);
+    const replayLine = gw.logs.find((l) => l.includes('replaying once'));
+    expect(replayLine).toContain(`"traceId":"${REPLAYED_TRACE}"`);
 
     // nothing secret in any exported span (the login's spans too)
     expect(codes.length).toBeGreaterThan(0);
