@@ -2,19 +2,19 @@ import { createHash } from 'node:crypto';
 import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import type { RouteConfig } from '../config/types.js';
 import { errors, type GatewayError } from '../errors.js';
 import { clientTlsOptions } from '../tls/tls-material.js';
-import { forwardHeaders } from './forward-headers.js';
+import { forwardHeaders, type OriginalRequest } from './forward-headers.js';
 
 // The upstream half of a proxied WebSocket: the handshake headers (those of a proxied call:
-// the bearer token, the client's cookies minus the gateway's, X-Forwarded-*, plus the
-// client's own Sec-WebSocket-Key, -Version and -Protocol, so that the upstream's 101 answers
-// the client's handshake as it is), and the handshake itself over node:http(s) (the path
-// built as for HTTP calls, bounded by the route's timeout). Sec-WebSocket-Extensions never
-// passes: no extension (permessage-deflate) is negotiated, so frames pass unchanged, and a
-// 101 that names one anyway is refused.
+// the bearer token, the client's cookies minus the gateway's, X-Forwarded-*, Forwarded and
+// X-Real-IP as server.trustProxy accepts them, plus the client's own Sec-WebSocket-Key,
+// -Version and -Protocol, so that the upstream's 101 answers the client's handshake as it
+// is), and the handshake itself over node:http(s) (the path built as for HTTP calls, bounded
+// by the route's timeout). Sec-WebSocket-Extensions never passes: no extension
+// (permessage-deflate) is negotiated, so frames pass unchanged, and a 101 that names one
+// anyway is refused.
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** Request headers of the client's handshake that are not passed on. */
@@ -32,17 +32,11 @@ export interface UpstreamSocket {
 
 export function upstreamHandshakeHeaders(
   request: IncomingMessage,
+  original: OriginalRequest,
   opts: { isOwnCookie: (name: string) => boolean; sendsToken: boolean; accessToken: string | undefined },
 ): IncomingHttpHeaders {
-  const remoteAddress = request.socket.remoteAddress ?? '';
-  const original = {
-    ip: remoteAddress,
-    protocol: (request.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http',
-    host: request.headers.host ?? '',
-    socket: request.socket,
-  };
-  // trustProxy is not applied to upgrades: X-Forwarded-For names the peer
-  const headers = forwardHeaders(original, request.headers, { ...opts, trustProxy: false });
+  // `original` (trust-proxy.ts) holds what server.trustProxy accepted, as for an HTTP call
+  const headers = forwardHeaders(original, request.headers, { ...opts, trustProxy: original.ips !== undefined });
   for (const name of NOT_FORWARDED) delete headers[name];
   headers.connection = 'Upgrade';
   headers.upgrade = 'websocket';
