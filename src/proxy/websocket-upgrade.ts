@@ -8,20 +8,22 @@ import { describeError, errors } from '../errors.js';
 import { GOING_AWAY, LiveSockets } from '../session/live-sockets.js';
 import { authorizeUpgrade, type UpgradeGrant } from './websocket-authorize.js';
 import { upgradeOrigin, type TrustProxy } from './trust-proxy.js';
-import { asGatewayError, refuseUpgrade } from './websocket-refusal.js';
+import { upstreamHandshake } from './websocket-handshake.js';
+import { asGatewayError, passUpstreamRefusal, refuseUpgrade } from './websocket-refusal.js';
 import { tunnel, type Tunnel } from './websocket-tunnel.js';
-import { offeredProtocols, openUpstream, switchingProtocols, upstreamHandshakeHeaders } from './websocket-upstream.js';
+import { switchingProtocols } from './websocket-upstream.js';
 import { Upstream } from './upstream.js';
 
 // WebSocket upgrades on routes with `websocket: true`, on the server's 'upgrade' event. In
 // order: the route, the Origin (server.allowedOrigins; else 403, nothing forwarded), the
 // session and token as for an HTTP call (websocket-authorize.ts; 401 as plain HTTP before
-// any upgrade), then the upstream's handshake with the client's key (X-Forwarded-* as
-// server.trustProxy accepts them, as for HTTP calls), and only once the
-// upstream has accepted, the client's 101 (so the client gets the upstream's subprotocol,
-// and a refused upstream is a 502, not a socket that opens and closes). The two sockets are
-// then tunnelled byte for byte (websocket-tunnel.ts: frames are not parsed into messages
-// nor re-framed; see docs/architecture.md for why) and registered by session
+// any upgrade), then the upstream's handshake with the client's key (websocket-handshake.ts:
+// X-Forwarded-* as server.trustProxy accepts them, one forced refresh and one more try on a
+// 401 invalid_token), and only once the upstream has accepted, the client's 101 (so the
+// client gets the upstream's subprotocol, an upstream's 401 passes through as on an HTTP
+// call, and any other refusal is a 502, not a socket that opens and closes). The two
+// sockets are then tunnelled byte for byte (websocket-tunnel.ts: frames are not parsed into
+// messages nor re-framed; see docs/architecture.md for why) and registered by session
 // (session/live-sockets.ts). On shutdown, upgrades get 503 and open sockets close with 1001
 // once the HTTP calls in flight are done.
 
@@ -136,14 +138,16 @@ class WebSocketRoute {
     const url = request.url ?? '';
     if (!url.startsWith('/')) throw errors.invalidRequest('the request target must be a path');
     const path = this.upstream.path(url);
-    const grant = await authorizeUpgrade(this.app, this.ctx, this.route, request);
+    const authorized = await authorizeUpgrade(this.app, this.ctx, this.route, request);
     if (socket.destroyed) return;
-    const headers = upstreamHandshakeHeaders(request, upgradeOrigin(request, this.trust), {
-      isOwnCookie: (name) => this.ctx.cookies.isOwn(name),
-      sendsToken: this.route.token !== 'none',
-      accessToken: grant.token,
-    });
-    const upstream = await openUpstream(this.origin, path, headers, offeredProtocols(request), this.route);
+    const target = { origin: this.origin, path, original: upgradeOrigin(request, this.trust) };
+    const { answer: upstream, grant } = await upstreamHandshake(this.app, this.ctx, this.route, request, target, authorized);
+    if (upstream.kind === 'refused') {
+      this.app.log.info({ route: this.route.prefix, status: upstream.status }, 'WebSocket upgrade refused by the upstream');
+      const headers = this.upstream.responseHeaders(upstream.headers, (name) => this.ctx.cookies.isOwn(name), this.app.log);
+      passUpstreamRefusal(socket, upstream.status, headers, upstream.body);
+      return;
+    }
     if (socket.destroyed || !socket.writable) {
       upstream.socket.destroy();
       return;
