@@ -120,7 +120,10 @@ export function openUpstream(
         else fail(errors.badGateway({ cause: new Error("the upstream's 401 to the upgrade has too large a body") }));
       });
       response.on('error', () => {}); // its 'close' without an 'end' says it
-      response.once('end', () => succeed({ kind: 'refused', status: 401, headers: response.headers, body: Buffer.concat(chunks, size) }));
+      response.once('end', () => {
+        succeed({ kind: 'refused', status: 401, headers: response.headers, body: Buffer.concat(chunks, size) });
+        request?.destroy(); // the connection served this handshake only
+      });
       response.once('close', () => fail(errors.badGateway({ cause: new Error("the upstream's 401 to the upgrade ended early") })));
     });
     request.once('upgrade', (response: IncomingMessage, socket: Socket, head: Buffer) => {

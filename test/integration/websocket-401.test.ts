@@ -137,12 +137,18 @@ describe('an upstream 401 on the WebSocket handshake', () => {
     expect(JSON.parse(after.body)).toEqual({ error: 'unauthenticated' });
   });
 
-  it('another refusal (403) is still a 502: only a 401 passes through', async () => {
+  it('another refusal (403) is still a 502: only a 401 passes through, and one with a body over 64 KiB does not', async () => {
     const cookie = await session();
     upstream.refuse(() => ({ status: 403 }));
     const res = await open('/live/chat', cookie);
     expect(res.status).toBe(502);
     if (!res.socket) expect(JSON.parse(res.body)).toEqual({ error: 'bad_gateway' });
+    upstream.refuse(() => ({ status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="live"' }, body: 'x'.repeat(64 * 1024 + 1) }));
+    expect((await open('/live/chat', cookie)).status).toBe(502);
+    upstream.refuse(() => ({ status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="live"' }, body: 'x'.repeat(64 * 1024) }));
+    const largest = await open('/live/chat', cookie);
+    expect(largest.status).toBe(401);
+    if (!largest.socket) expect(largest.body).toHaveLength(64 * 1024);
     expect(idp.stats.refreshes).toBe(0);
   });
 });
