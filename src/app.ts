@@ -1,5 +1,5 @@
 import cookie from '@fastify/cookie';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { LoginTransactions } from './auth/login-transactions.js';
@@ -24,6 +24,7 @@ import { registerRoute } from './proxy/route.js';
 import { registerSoapRoute } from './proxy/soap-route.js';
 import { serverLimits } from './server-limits.js';
 import { installWebSocketProxy } from './proxy/websocket-upgrade.js';
+import { compileTrustProxy } from './proxy/trust-proxy.js';
 import { SessionCipher } from './session/cipher.js';
 import { SessionCookies } from './session/cookies.js';
 import { SessionCache } from './session/session-cache.js';
@@ -62,10 +63,11 @@ export interface AppOptions {
  */
 export async function buildApp(config: GatewayConfig, options: AppOptions = {}): Promise<FastifyInstance> {
   const traces = TraceExport.start(config.telemetry.traces);
+  const trust = compileTrustProxy(config.server.trustProxy);
   const app = Fastify({
     logger: loggerOptions({ level: options.logLevel, stream: options.logStream, traced: traces !== null }),
-    // fastify accepts a hop count too, though its type does not say so
-    trustProxy: config.server.trustProxy as FastifyServerOptions['trustProxy'],
+    // one trust function for HTTP calls and WebSocket upgrades alike (proxy/trust-proxy.ts)
+    trustProxy: trust,
     genReqId: () => randomUUID(),
     // access-log.ts writes the one line per request (fastify's other lines stay)
     logController: new OneLinePerRequest(),
@@ -115,7 +117,7 @@ export async function buildApp(config: GatewayConfig, options: AppOptions = {}):
       authRoutes(own, shared);
     });
     for (const route of config.routes) await (route.soap ? registerSoapRoute(app, shared, route) : registerRoute(app, shared, route));
-    installWebSocketProxy(app, shared);
+    installWebSocketProxy(app, shared, trust);
     await app.ready();
     return app;
   } catch (e) {

@@ -17,22 +17,28 @@ export interface UpgradeGrant {
   session: LoadedSession | null;
 }
 
+/**
+ * `rejected`: a token the upstream refused on the handshake (invalid_token), to be replaced
+ * even if it is not expired; the session is read again first, as authorize() does for a replay.
+ */
 export async function authorizeUpgrade(
   app: FastifyInstance,
   ctx: GatewayContext,
   route: RouteConfig,
   request: IncomingMessage,
+  rejected?: string,
 ): Promise<UpgradeGrant> {
   if (!route.requireSession && route.token !== 'session') {
-    const token = route.token === 'none' ? undefined : await ctx.serviceTokens.accessToken(route.token);
+    const token = route.token === 'none' ? undefined : await ctx.serviceTokens.accessToken(route.token, rejected);
     return { token, session: null };
   }
   const session = await upgradeSession(app, ctx, request);
   if (!session && route.requireSession) throw errors.unauthenticated();
   if (!session || route.token === 'none') return { token: undefined, session };
-  if (route.token !== 'session') return { token: await ctx.serviceTokens.accessToken(route.token), session };
-  // refreshed first when due, through the same single-flight path as every call
-  const token = await ctx.tokens.accessToken(session, route.scope === undefined ? {} : { scope: route.scope });
+  if (route.token !== 'session') return { token: await ctx.serviceTokens.accessToken(route.token, rejected), session };
+  // refreshed first when due (or forced, for a rejected token), through the same
+  // single-flight path as every call
+  const token = await ctx.tokens.accessToken(session, route.scope === undefined ? { rejected } : { scope: route.scope, rejected });
   return { token, session };
 }
 

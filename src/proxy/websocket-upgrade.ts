@@ -7,19 +7,23 @@ import type { GatewayContext } from '../context.js';
 import { describeError, errors } from '../errors.js';
 import { GOING_AWAY, LiveSockets } from '../session/live-sockets.js';
 import { authorizeUpgrade, type UpgradeGrant } from './websocket-authorize.js';
-import { asGatewayError, refuseUpgrade } from './websocket-refusal.js';
+import { upgradeOrigin, type TrustProxy } from './trust-proxy.js';
+import { upstreamHandshake } from './websocket-handshake.js';
+import { asGatewayError, passUpstreamRefusal, refuseUpgrade } from './websocket-refusal.js';
 import { tunnel, type Tunnel } from './websocket-tunnel.js';
-import { offeredProtocols, openUpstream, switchingProtocols, upstreamHandshakeHeaders } from './websocket-upstream.js';
+import { switchingProtocols } from './websocket-upstream.js';
 import { Upstream } from './upstream.js';
 
 // WebSocket upgrades on routes with `websocket: true`, on the server's 'upgrade' event. In
 // order: the route, the Origin (server.allowedOrigins; else 403, nothing forwarded), the
 // session and token as for an HTTP call (websocket-authorize.ts; 401 as plain HTTP before
-// any upgrade), then the upstream's handshake with the client's key, and only once the
-// upstream has accepted, the client's 101 (so the client gets the upstream's subprotocol,
-// and a refused upstream is a 502, not a socket that opens and closes). The two sockets are
-// then tunnelled byte for byte (websocket-tunnel.ts: frames are not parsed into messages
-// nor re-framed; see docs/architecture.md for why) and registered by session
+// any upgrade), then the upstream's handshake with the client's key (websocket-handshake.ts:
+// X-Forwarded-* as server.trustProxy accepts them, one forced refresh and one more try on a
+// 401 invalid_token), and only once the upstream has accepted, the client's 101 (so the
+// client gets the upstream's subprotocol, an upstream's 401 passes through as on an HTTP
+// call, and any other refusal is a 502, not a socket that opens and closes). The two
+// sockets are then tunnelled byte for byte (websocket-tunnel.ts: frames are not parsed into
+// messages nor re-framed; see docs/architecture.md for why) and registered by session
 // (session/live-sockets.ts). On shutdown, upgrades get 503 and open sockets close with 1001
 // once the HTTP calls in flight are done.
 
@@ -27,11 +31,12 @@ import { Upstream } from './upstream.js';
 const DRAIN_WAIT_MS = 10_000;
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
-export function installWebSocketProxy(app: FastifyInstance, ctx: GatewayContext): void {
+/** `trust`: server.trustProxy compiled once, the function fastify got too (app.ts) */
+export function installWebSocketProxy(app: FastifyInstance, ctx: GatewayContext, trust: TrustProxy | false): void {
   const routes = ctx.config.routes.filter((route) => route.websocket).sort((a, b) => b.prefix.length - a.prefix.length);
   if (routes.length === 0) return;
   const live = new LiveSockets(ctx.store, (storeId) => ctx.sessions.loadByStoreId(storeId), ctx.config.session.idleTimeoutMs, app.log);
-  const proxies = routes.map((route) => new WebSocketRoute(app, ctx, route, live));
+  const proxies = routes.map((route) => new WebSocketRoute(app, ctx, route, live, trust));
   const allowedOrigins = new Set(ctx.config.server.allowedOrigins);
   let closing = false;
 
@@ -113,6 +118,7 @@ class WebSocketRoute {
     private readonly ctx: GatewayContext,
     readonly route: RouteConfig,
     private readonly live: LiveSockets,
+    private readonly trust: TrustProxy | false,
   ) {
     this.prefix = route.prefix === '/' ? '' : route.prefix;
     this.origin = new URL(new URL(route.upstream).origin);
@@ -132,14 +138,16 @@ class WebSocketRoute {
     const url = request.url ?? '';
     if (!url.startsWith('/')) throw errors.invalidRequest('the request target must be a path');
     const path = this.upstream.path(url);
-    const grant = await authorizeUpgrade(this.app, this.ctx, this.route, request);
+    const authorized = await authorizeUpgrade(this.app, this.ctx, this.route, request);
     if (socket.destroyed) return;
-    const headers = upstreamHandshakeHeaders(request, {
-      isOwnCookie: (name) => this.ctx.cookies.isOwn(name),
-      sendsToken: this.route.token !== 'none',
-      accessToken: grant.token,
-    });
-    const upstream = await openUpstream(this.origin, path, headers, offeredProtocols(request), this.route);
+    const target = { origin: this.origin, path, original: upgradeOrigin(request, this.trust) };
+    const { answer: upstream, grant } = await upstreamHandshake(this.app, this.ctx, this.route, request, target, authorized);
+    if (upstream.kind === 'refused') {
+      this.app.log.info({ route: this.route.prefix, status: upstream.status }, 'WebSocket upgrade refused by the upstream');
+      const headers = this.upstream.responseHeaders(upstream.headers, (name) => this.ctx.cookies.isOwn(name), this.app.log);
+      passUpstreamRefusal(socket, upstream.status, headers, upstream.body);
+      return;
+    }
     if (socket.destroyed || !socket.writable) {
       upstream.socket.destroy();
       return;

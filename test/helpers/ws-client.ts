@@ -1,9 +1,10 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
 
 // A ws client for tests: the gateway's answer to an upgrade (an open socket, or the HTTP
-// status and body it refused with), the next message, and how a socket closed.
+// status, headers and body it refused with), the next message, and how a socket closed.
 
-export type Opened = { socket: WebSocket; status: 101 } | { socket: undefined; status: number; body: string };
+export type Opened = { socket: WebSocket; status: 101 } | { socket: undefined; status: number; headers: IncomingHttpHeaders; body: string };
 
 export function openSocket(url: string, headers: Record<string, string>, protocols: string[] = []): Promise<Opened> {
   return new Promise((resolve, reject) => {
@@ -12,8 +13,9 @@ export function openSocket(url: string, headers: Record<string, string>, protoco
     socket.once('unexpected-response', (_request, response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ socket: undefined, status: response.statusCode ?? 0, body }));
-      response.on('error', () => resolve({ socket: undefined, status: response.statusCode ?? 0, body }));
+      const refused = () => resolve({ socket: undefined, status: response.statusCode ?? 0, headers: response.headers, body });
+      response.on('end', refused);
+      response.on('error', refused);
     });
     socket.once('error', reject);
   });

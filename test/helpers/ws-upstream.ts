@@ -5,16 +5,29 @@ import { WebSocketServer, type WebSocket } from 'ws';
 // message as it came (text as text, binary as binary), and answers "close:<code>" by closing
 // with that code and the reason "bye", "big:<n>" with a binary message of n bytes, and
 // "pause:<ms>" by not reading for that long. Pings get ws's automatic pong (so a relayed ping is
-// answered); `pings` counts those it received.
+// answered); `pings` counts those it received. `refuse` makes it answer handshakes with an
+// HTTP status instead (recorded in `refused`).
 
 export interface SeenHandshake {
   url: string;
   headers: IncomingHttpHeaders;
 }
 
+/** How the upstream refuses a handshake: a status, headers and a body. */
+export interface Refusal {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
 export interface WsUpstream {
   url: string;
+  /** the handshakes it accepted */
   handshakes: SeenHandshake[];
+  /** the handshakes it refused */
+  refused: SeenHandshake[];
+  /** decides, for each handshake, to refuse it (undefined: accept); undefined accepts all */
+  refuse(decide: ((headers: IncomingHttpHeaders) => Refusal | undefined) | undefined): void;
   /** the sockets open at the upstream */
   sockets: Set<WebSocket>;
   pings: Buffer[];
@@ -23,6 +36,8 @@ export interface WsUpstream {
 
 export async function startWsUpstream(opts: { protocol?: string } = {}): Promise<WsUpstream> {
   const handshakes: SeenHandshake[] = [];
+  const refused: SeenHandshake[] = [];
+  let decide: ((headers: IncomingHttpHeaders) => Refusal | undefined) | undefined;
   const sockets = new Set<WebSocket>();
   const pings: Buffer[] = [];
   const server = createServer((_req, res) => res.writeHead(404).end());
@@ -30,6 +45,12 @@ export async function startWsUpstream(opts: { protocol?: string } = {}): Promise
     server,
     maxPayload: 64 * 1024 * 1024,
     handleProtocols: (offered) => (opts.protocol && offered.has(opts.protocol) ? opts.protocol : false),
+    verifyClient: ({ req }, done) => {
+      const refusal = decide?.(req.headers);
+      if (!refusal) return done(true);
+      refused.push({ url: req.url ?? '', headers: req.headers });
+      done(false, refusal.status, refusal.body ?? '', refusal.headers);
+    },
   });
   wss.on('connection', (socket, request) => {
     handshakes.push({ url: request.url ?? '', headers: request.headers });
@@ -54,6 +75,10 @@ export async function startWsUpstream(opts: { protocol?: string } = {}): Promise
   return {
     url: `http://127.0.0.1:${port}`,
     handshakes,
+    refused,
+    refuse: (how) => {
+      decide = how;
+    },
     sockets,
     pings,
     close: () =>
