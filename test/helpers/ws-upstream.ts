@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 // A WebSocket upstream on 127.0.0.1:0: records every handshake that reached it, echoes each
@@ -6,7 +6,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 // with that code and the reason "bye", "big:<n>" with a binary message of n bytes, and
 // "pause:<ms>" by not reading for that long. Pings get ws's automatic pong (so a relayed ping is
 // answered); `pings` counts those it received. `refuse` makes it answer handshakes with an
-// HTTP status instead (recorded in `refused`).
+// HTTP status instead (recorded in `refused`); it may decide asynchronously (a check of the
+// token at the IdP). Plain HTTP requests get 404 and are recorded in `requests`.
 
 export interface SeenHandshake {
   url: string;
@@ -27,29 +28,41 @@ export interface WsUpstream {
   /** the handshakes it refused */
   refused: SeenHandshake[];
   /** decides, for each handshake, to refuse it (undefined: accept); undefined accepts all */
-  refuse(decide: ((headers: IncomingHttpHeaders) => Refusal | undefined) | undefined): void;
+  refuse(decide: Decide | undefined): void;
+  /** the plain HTTP requests it got (answered 404) */
+  requests: SeenHandshake[];
   /** the sockets open at the upstream */
   sockets: Set<WebSocket>;
   pings: Buffer[];
   close(): Promise<void>;
 }
 
+type Decide = (request: IncomingMessage) => Refusal | undefined | Promise<Refusal | undefined>;
+
 export async function startWsUpstream(opts: { protocol?: string } = {}): Promise<WsUpstream> {
   const handshakes: SeenHandshake[] = [];
   const refused: SeenHandshake[] = [];
-  let decide: ((headers: IncomingHttpHeaders) => Refusal | undefined) | undefined;
+  let decide: Decide | undefined;
+  const requests: SeenHandshake[] = [];
   const sockets = new Set<WebSocket>();
   const pings: Buffer[] = [];
-  const server = createServer((_req, res) => res.writeHead(404).end());
+  const server = createServer((req, res) => {
+    requests.push({ url: req.url ?? '', headers: req.headers });
+    res.writeHead(404).end();
+  });
   const wss = new WebSocketServer({
     server,
     maxPayload: 64 * 1024 * 1024,
     handleProtocols: (offered) => (opts.protocol && offered.has(opts.protocol) ? opts.protocol : false),
     verifyClient: ({ req }, done) => {
-      const refusal = decide?.(req.headers);
-      if (!refusal) return done(true);
-      refused.push({ url: req.url ?? '', headers: req.headers });
-      done(false, refusal.status, refusal.body ?? '', refusal.headers);
+      Promise.resolve(decide?.(req)).then(
+        (refusal) => {
+          if (!refusal) return done(true);
+          refused.push({ url: req.url ?? '', headers: req.headers });
+          done(false, refusal.status, refusal.body ?? '', refusal.headers);
+        },
+        () => done(false, 500),
+      );
     },
   });
   wss.on('connection', (socket, request) => {
@@ -76,6 +89,7 @@ export async function startWsUpstream(opts: { protocol?: string } = {}): Promise
     url: `http://127.0.0.1:${port}`,
     handshakes,
     refused,
+    requests,
     refuse: (how) => {
       decide = how;
     },
