@@ -4,11 +4,13 @@ import type { GatewayContext } from '../context.js';
 import { errors } from '../errors.js';
 import type { DpopKey } from '../oidc/dpop.js';
 import { requestSession, requireCsrfHeader } from '../session/request-session.js';
+import { routeToken } from './route-token.js';
 
 /**
  * The checks before a proxied call, in the contract's order: the CSRF header, the session,
- * then the token the route sends. Returns the access token to forward (undefined for
- * `token: none`, and for an anonymous caller on a route that does not require a session).
+ * then the token the route sends (route-token.ts, shared with WebSocket upgrades). Returns
+ * the access token to forward (undefined for `token: none`, and for an anonymous caller on a
+ * route that does not require a session).
  * `rejected`: a token the upstream refused, to be replaced even if it is not expired.
  * `bound.dpopKey` is set to the session's DPoP key when the token forwarded is the session's
  * (a plain field of the call, not a map keyed by request: this runs on every proxied call).
@@ -28,7 +30,7 @@ export async function authorize(
   if (route.csrf) requireCsrfHeader(request);
   if (!route.requireSession && route.token !== 'session') {
     // the session would not be used: no store read
-    return route.token === 'none' ? undefined : ctx.serviceTokens.accessToken(route.token, rejected);
+    return routeToken(ctx, route, null, bound, { rejected });
   }
   if (route.token === 'session' && !route.csrf && request.headers['x-csrf'] !== '1') {
     if (!route.requireSession) return undefined;
@@ -36,13 +38,6 @@ export async function authorize(
   }
   const session = await requestSession(ctx, request);
   if (!session && route.requireSession) throw errors.unauthenticated();
-  if (route.token === 'none') return undefined;
-  if (route.token !== 'session') return ctx.serviceTokens.accessToken(route.token, rejected);
-  if (!session) return undefined;
-  const dpopKey = session.data.tokens.dpopKey;
-  if (dpopKey !== undefined) bound.dpopKey = dpopKey;
   // the route's handler runs outside any trace scope: a refresh or exchange is parented explicitly
-  const traceParent = request.traceContext;
-  if (route.exchange) return ctx.exchanges.accessToken(session, route.prefix, route.exchange, rejected, traceParent);
-  return ctx.tokens.accessToken(session, route.scope === undefined ? { rejected, traceParent } : { scope: route.scope, rejected, traceParent });
+  return routeToken(ctx, route, session, bound, { rejected, traceParent: request.traceContext });
 }

@@ -3,7 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import type { RouteConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
 import { errors } from '../errors.js';
+import type { DpopKey } from '../oidc/dpop.js';
 import type { LoadedSession } from '../session/session.js';
+import { routeToken } from './route-token.js';
 
 // The checks before an upgrade is proxied: those of proxy/authorize.ts for an HTTP call,
 // except the x-csrf header, which a browser cannot put on an upgrade. The Origin check
@@ -15,11 +17,16 @@ export interface UpgradeGrant {
   token: string | undefined;
   /** the session the socket was opened with: it closes when this session ends */
   session: LoadedSession | null;
+  /** the DPoP key `token` is bound to (oidc.dpop): the handshake then carries a proof */
+  dpopKey?: DpopKey;
 }
 
 /**
- * `rejected`: a token the upstream refused on the handshake (invalid_token), to be replaced
- * even if it is not expired; the session is read again first, as authorize() does for a replay.
+ * The token is the one an HTTP call on the route sends (route-token.ts: exchanged,
+ * downscoped, the session's own, a service token or none), refreshed first when due through
+ * the same single-flight paths. `rejected`: a token the upstream refused on the handshake
+ * (invalid_token), to be replaced even if it is not expired; the session is read again
+ * first, as authorize() does for a replay.
  */
 export async function authorizeUpgrade(
   app: FastifyInstance,
@@ -28,18 +35,17 @@ export async function authorizeUpgrade(
   request: IncomingMessage,
   rejected?: string,
 ): Promise<UpgradeGrant> {
+  const grant: UpgradeGrant = { token: undefined, session: null };
   if (!route.requireSession && route.token !== 'session') {
-    const token = route.token === 'none' ? undefined : await ctx.serviceTokens.accessToken(route.token, rejected);
-    return { token, session: null };
+    // the session would not be used: no store read
+    grant.token = await routeToken(ctx, route, null, grant, { rejected });
+    return grant;
   }
-  const session = await upgradeSession(app, ctx, request);
-  if (!session && route.requireSession) throw errors.unauthenticated();
-  if (!session || route.token === 'none') return { token: undefined, session };
-  if (route.token !== 'session') return { token: await ctx.serviceTokens.accessToken(route.token, rejected), session };
-  // refreshed first when due (or forced, for a rejected token), through the same
-  // single-flight path as every call
-  const token = await ctx.tokens.accessToken(session, route.scope === undefined ? { rejected } : { scope: route.scope, rejected });
-  return { token, session };
+  grant.session = await upgradeSession(app, ctx, request);
+  if (!grant.session && route.requireSession) throw errors.unauthenticated();
+  // an upgrade is not traced: no parent for a refresh's or an exchange's span
+  grant.token = await routeToken(ctx, route, grant.session, grant, { rejected });
+  return grant;
 }
 
 async function upgradeSession(app: FastifyInstance, ctx: GatewayContext, request: IncomingMessage): Promise<LoadedSession | null> {
