@@ -6,6 +6,7 @@ import type { RouteConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
 import { describeError, errors } from '../errors.js';
 import { GOING_AWAY, LiveSockets } from '../session/live-sockets.js';
+import { UpstreamDpop } from './dpop-call.js';
 import { authorizeUpgrade, type UpgradeGrant } from './websocket-authorize.js';
 import { upgradeOrigin, type TrustProxy } from './trust-proxy.js';
 import { upstreamHandshake } from './websocket-handshake.js';
@@ -111,6 +112,7 @@ class WebSocketRoute {
   private readonly origin: URL;
   private readonly prefix: string;
   private readonly connections;
+  private readonly dpop: UpstreamDpop;
   shutDown = false;
 
   constructor(
@@ -124,6 +126,7 @@ class WebSocketRoute {
     this.origin = new URL(new URL(route.upstream).origin);
     // only its path() is used: the pool it holds never connects
     this.upstream = new Upstream(route);
+    this.dpop = new UpstreamDpop(route.upstream);
     this.connections = ctx.metrics.websocketConnections.labels(route.prefix);
   }
 
@@ -140,7 +143,7 @@ class WebSocketRoute {
     const path = this.upstream.path(url);
     const authorized = await authorizeUpgrade(this.app, this.ctx, this.route, request);
     if (socket.destroyed) return;
-    const target = { origin: this.origin, path, original: upgradeOrigin(request, this.trust) };
+    const target = { origin: this.origin, path, original: upgradeOrigin(request, this.trust), dpop: this.dpop };
     const { answer: upstream, grant } = await upstreamHandshake(this.app, this.ctx, this.route, request, target, authorized);
     if (upstream.kind === 'refused') {
       this.app.log.info({ route: this.route.prefix, status: upstream.status }, 'WebSocket upgrade refused by the upstream');

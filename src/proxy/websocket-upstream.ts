@@ -8,14 +8,15 @@ import { clientTlsOptions } from '../tls/tls-material.js';
 import { forwardHeaders, type OriginalRequest } from './forward-headers.js';
 
 // The upstream half of a proxied WebSocket: the handshake headers (those of a proxied call:
-// the bearer token, the client's cookies minus the gateway's, X-Forwarded-*, Forwarded and
-// X-Real-IP as server.trustProxy accepts them, plus the client's own Sec-WebSocket-Key,
-// -Version and -Protocol, so that the upstream's 101 answers the client's handshake as it
-// is), and the handshake itself over node:http(s) (the path built as for HTTP calls, bounded
-// by the route's timeout). Sec-WebSocket-Extensions never passes: no extension
-// (permessage-deflate) is negotiated, so frames pass unchanged, and a 101 that names one
-// anyway is refused. An upstream's 401 is an answer, not a failure: the caller refreshes
-// and tries once more on invalid_token (rule 8 of a proxied call), or passes it on.
+// the route's token (as `DPoP` with a proof when bound: websocket-handshake.ts), the client's
+// cookies minus the gateway's, X-Forwarded-*, Forwarded and X-Real-IP as server.trustProxy
+// accepts them, plus the client's own Sec-WebSocket-Key, -Version and -Protocol, so that the
+// upstream's 101 answers the client's handshake as it is), and the handshake itself over
+// node:http(s) (the path built as for HTTP calls, bounded by the route's timeout).
+// Sec-WebSocket-Extensions never passes: no extension (permessage-deflate) is negotiated, so
+// frames pass unchanged, and a 101 that names one anyway is refused. An upstream's 401 is an
+// answer, not a failure: the caller refreshes and tries once more on invalid_token (rule 8 of
+// a proxied call), or passes it on.
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** Request headers of the client's handshake that are not passed on. */
@@ -35,6 +36,8 @@ export interface UpstreamSocket {
   protocol: string | undefined;
   /** its Sec-WebSocket-Accept (valid for the client's key: checked) */
   accept: string;
+  /** the headers of its 101 (read for a DPoP-Nonce; never passed to the client) */
+  headers: IncomingHttpHeaders;
 }
 
 export function upstreamHandshakeHeaders(
@@ -134,7 +137,7 @@ export function openUpstream(
         return;
       }
       const protocol = response.headers['sec-websocket-protocol'];
-      succeed({ kind: 'open', socket, head, protocol, accept: String(response.headers['sec-websocket-accept']) });
+      succeed({ kind: 'open', socket, head, protocol, accept: String(response.headers['sec-websocket-accept']), headers: response.headers });
     });
     request.end();
   });
