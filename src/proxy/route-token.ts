@@ -23,15 +23,16 @@ export interface RouteTokenWanted {
 /**
  * The access token `route` forwards for `session` (undefined: none). `bound.dpopKey` is set to
  * the session's DPoP key when the token is the session's (exchanged and downscoped ones are
- * bound to the same key): the caller then sends it as `DPoP <token>` with a proof.
+ * bound to the same key): the caller then sends it as `DPoP <token>` with a proof. Not
+ * async: on every proxied call, the token's own promise is returned as it is (or undefined).
  */
-export async function routeToken(
+export function routeToken(
   ctx: GatewayContext,
   route: RouteConfig,
   session: LoadedSession | null,
   bound: { dpopKey?: DpopKey },
   wanted: RouteTokenWanted,
-): Promise<string | undefined> {
+): Promise<string> | undefined {
   if (route.token === 'none') return undefined;
   if (route.token !== 'session') return ctx.serviceTokens.accessToken(route.token, wanted.rejected);
   if (!session) return undefined;
