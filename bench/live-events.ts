@@ -29,9 +29,9 @@ export interface EventStreamResult {
   /** each stream's own delay from the origin's write to the arrival (the gateway's rounds), ms */
   direct: Delays;
   gateway: Delays;
-  /** the gateway's main thread per event, µs: on a CPU, and runnable but waiting for one */
-  gatewayRun: number;
-  gatewayWait: number;
+  /** each proxy's main thread (its event loop) per event of its rounds, µs: on a CPU, and runnable but waiting for one */
+  gatewayLoop: { run: number; wait: number };
+  bareLoop: { run: number; wait: number };
 }
 
 export async function eventStream(opts: {
@@ -39,6 +39,7 @@ export async function eventStream(opts: {
   gateway: StreamTarget;
   bare: StreamTarget;
   gatewayPid: number;
+  barePid: number;
   rounds: number;
   /** events per round through the gateway, and through the bare proxy */
   count: number;
@@ -51,18 +52,14 @@ export async function eventStream(opts: {
     const own: number[][] = [[], []];
     const added: number[] = [];
     const bareAdded: number[] = [];
-    let run = 0;
-    let wait = 0;
+    const gatewayLoop = { run: 0, wait: 0 };
+    const bareLoop = { run: 0, wait: 0 };
     for (let round = 0; round < opts.rounds; round++) {
-      const before = mainThreadMicros(opts.gatewayPid);
-      const g = await pairedEvents([direct, gateway], EVERY_MS, opts.count);
-      const after = mainThreadMicros(opts.gatewayPid);
-      run += after.run - before.run;
-      wait += after.wait - before.wait;
+      const g = await timed(opts.gatewayPid, gatewayLoop, () => pairedEvents([direct, gateway], EVERY_MS, opts.count));
       own[0]!.push(...g.delays[0]!);
       own[1]!.push(...g.delays[1]!);
       added.push(...g.added[0]!);
-      bareAdded.push(...(await pairedEvents([direct, bare], EVERY_MS, opts.bareCount)).added[0]!);
+      bareAdded.push(...(await timed(opts.barePid, bareLoop, () => pairedEvents([direct, bare], EVERY_MS, opts.bareCount))).added[0]!);
     }
     return {
       every: EVERY_MS,
@@ -73,19 +70,30 @@ export async function eventStream(opts: {
       bareAdded: summary(bareAdded),
       direct: summary(own[0]!),
       gateway: summary(own[1]!),
-      gatewayRun: run / added.length,
-      gatewayWait: wait / added.length,
+      gatewayLoop: { run: gatewayLoop.run / added.length, wait: gatewayLoop.wait / added.length },
+      bareLoop: { run: bareLoop.run / bareAdded.length, wait: bareLoop.wait / bareAdded.length },
     };
   });
 }
 
+/** `fn`, with the time the event loop of process `pid` ran and waited meanwhile added to `into` (µs) */
+async function timed<T>(pid: number, into: { run: number; wait: number }, fn: () => Promise<T>): Promise<T> {
+  const before = mainThreadMicros(pid);
+  const result = await fn();
+  const after = mainThreadMicros(pid);
+  into.run += after.run - before.run;
+  into.wait += after.wait - before.wait;
+  return result;
+}
+
 export function formatEventStream(r: EventStreamResult): string {
+  const loop = (l: { run: number; wait: number }) => `${l.run.toFixed(0)} µs on a CPU and ${l.wait.toFixed(0)} µs waiting for one`;
   const d = (x: Delays) => `p50 ${x.p50.toFixed(2)}, p99 ${x.p99.toFixed(2)}, max ${x.max.toFixed(2)} ms`;
   return [
     `  event stream: ${r.events} events ${r.every} ms apart (${r.rounds} round(s)), each written at once to a direct stream and one through the gateway`,
     `    added per event (through the gateway minus direct, the same event): ${d(r.added)}`,
     `    a bare node:http + undici proxy instead (${r.bareEvents} events, rounds interleaved): ${d(r.bareAdded)}`,
     `    each stream's own delay, write to arrival: direct p50 ${r.direct.p50.toFixed(2)} / p99 ${r.direct.p99.toFixed(2)} ms, through the gateway p50 ${r.gateway.p50.toFixed(2)} / p99 ${r.gateway.p99.toFixed(2)} ms (difference of the p99s ${(r.gateway.p99 - r.direct.p99).toFixed(2)} ms)`,
-    `    the gateway's event loop per event: ${r.gatewayRun.toFixed(0)} µs on a CPU, ${r.gatewayWait.toFixed(0)} µs runnable and waiting for one`,
+    `    each proxy's event loop per event: the gateway ${loop(r.gatewayLoop)}, the bare proxy ${loop(r.bareLoop)} (waiting: its core was running something else)`,
   ].join('\n');
 }

@@ -76,6 +76,7 @@ export async function runLive(opts: { redis: BenchRedis; idp: BenchIdp; quick: b
         gateway: { url: `${gateway.url}/api/events`, headers: { cookie: sessionCookie, 'x-csrf': '1' } },
         bare: { url: `http://127.0.0.1:${bare.port}/events`, headers: {} },
         gatewayPid: gateway.child.pid!,
+        barePid: bare.child.pid!,
         rounds: opts.quick ? 1 : 6,
         count: opts.quick ? 100 : 500,
         bareCount: opts.quick ? 100 : 300,
