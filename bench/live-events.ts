@@ -6,8 +6,9 @@ import { LOAD_CORE } from './stack.js';
 // Every event is written at once to a direct stream and to one through the gateway
 // (event-pairs.ts); what the gateway adds to an event is its delay through the gateway minus
 // its delay direct. Rounds of that alternate with rounds where the second stream goes
-// through a bare node:http + undici proxy (servers/raw-proxy.ts) on the same core: what any
-// extra process hop costs on this machine in this run, the floor the gateway stands on.
+// through a bare node:http + undici proxy (servers/raw-proxy.ts) on the same core, the
+// gateway stopped meanwhile: what any extra process hop costs on this machine in this run,
+// the floor the gateway stands on.
 // The reader (this process) is pinned to the load core with the origin, the proxies have
 // the proxy core: the ladder's placement, so the direct stream never waits for a proxy's
 // core and a proxy's hop is the only difference between the two streams.
@@ -59,7 +60,8 @@ export async function eventStream(opts: {
       own[0]!.push(...g.delays[0]!);
       own[1]!.push(...g.delays[1]!);
       added.push(...g.added[0]!);
-      bareAdded.push(...(await timed(opts.barePid, bareLoop, () => pairedEvents([direct, bare], EVERY_MS, opts.bareCount))).added[0]!);
+      const b = await whileStopped(opts.gatewayPid, () => timed(opts.barePid, bareLoop, () => pairedEvents([direct, bare], EVERY_MS, opts.bareCount)));
+      bareAdded.push(...b.added[0]!);
     }
     return {
       every: EVERY_MS,
@@ -74,6 +76,22 @@ export async function eventStream(opts: {
       bareLoop: { run: bareLoop.run / bareAdded.length, wait: bareLoop.wait / bareAdded.length },
     };
   });
+}
+
+/**
+ * `fn` with process `pid` stopped (SIGSTOP, then SIGCONT). An idle gateway still wakes about
+ * 100 times a second (prom-client's event-loop delay monitor, a 10 ms timer) and would take
+ * the proxy core from the bare proxy now and then; the bare proxy, idle in the gateway's
+ * rounds, never wakes. Stopped, the gateway leaves the bare proxy the core to itself, as the
+ * gateway has it in its own rounds.
+ */
+async function whileStopped<T>(pid: number, fn: () => Promise<T>): Promise<T> {
+  process.kill(pid, 'SIGSTOP');
+  try {
+    return await fn();
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
 }
 
 /** `fn`, with the time the event loop of process `pid` ran and waited meanwhile added to `into` (µs) */
