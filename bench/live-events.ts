@@ -112,6 +112,6 @@ export function formatEventStream(r: EventStreamResult): string {
     `    added per event (through the gateway minus direct, the same event): ${d(r.added)}`,
     `    a bare node:http + undici proxy instead (${r.bareEvents} events, rounds interleaved): ${d(r.bareAdded)}`,
     `    each stream's own delay, write to arrival: direct p50 ${r.direct.p50.toFixed(2)} / p99 ${r.direct.p99.toFixed(2)} ms, through the gateway p50 ${r.gateway.p50.toFixed(2)} / p99 ${r.gateway.p99.toFixed(2)} ms (difference of the p99s ${(r.gateway.p99 - r.direct.p99).toFixed(2)} ms)`,
-    `    each proxy's event loop per event: the gateway ${loop(r.gatewayLoop)}, the bare proxy ${loop(r.bareLoop)} (waiting: its core was running something else)`,
+    `    each proxy's event loop per event: the gateway ${loop(r.gatewayLoop)}, the bare proxy ${loop(r.bareLoop)} (waiting: runnable while its core ran something else, its own GC threads included)`,
   ].join('\n');
 }
