@@ -2,14 +2,15 @@ import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { loginThroughGateway } from '../test/helpers/login.js';
 import { BENCH_USER, startGateway, type BenchIdp } from './gateway.js';
+import { eventStream, formatEventStream, type EventStreamResult } from './live-events.js';
 import { cpuMicrosOf, onCore, startServer } from './processes.js';
-import { LOAD_CORE, serverScript, type BenchRedis } from './stack.js';
-import { quantile, spread } from './stats.js';
+import { LOAD_CORE, PROXY_CORE, serverScript, type BenchRedis } from './stack.js';
+import { spread } from './stats.js';
 
 // The live part: WebSocket messages per second through the gateway against a direct
 // connection to the origin (rounds interleaved), the gateway's memory per idle open socket,
-// and the latency an event stream adds per event (direct and through the gateway, one after
-// the other, same origin). The gateway is the built CLI on the proxy core, the live origin
+// and the latency an event stream adds per event (each event written at once to a direct
+// stream and one through the gateway, live-events.ts). The gateway is the built CLI on the proxy core, the live origin
 // (servers/live-origin.ts) on the load core, the clients in this process; while messages
 // are counted this process is pinned to the load core too, as wrk is in the ladder.
 
@@ -23,7 +24,7 @@ export interface LiveResult {
   originCpuPerEcho: { direct: number[]; gateway: number[] };
   sockets: number;
   bytesPerSocket: number;
-  sse: { events: number; directP50: number; gatewayP50: number; directP99: number; gatewayP99: number; addedP99: number };
+  sse: EventStreamResult;
 }
 
 /** 10,000 would take 20,000 descriptors in the gateway (client + upstream side): past a common `ulimit -n` of 20,000 */
@@ -31,7 +32,6 @@ const IDLE_SOCKETS = 9_000;
 const CLIENTS = 32;
 const WINDOW = 16;
 const PAYLOAD = Buffer.alloc(64, 97);
-const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runLive(opts: { redis: BenchRedis; idp: BenchIdp; quick: boolean; rounds: number; seconds: number; log: (line: string) => void }): Promise<LiveResult> {
@@ -50,7 +50,7 @@ export async function runLive(opts: { redis: BenchRedis; idp: BenchIdp; quick: b
     const { sessionCookie } = await loginThroughGateway(gateway.url, { username: BENCH_USER.username, password: BENCH_USER.password });
     const viaGateway = { url: `${gateway.url.replace('http', 'ws')}/live/echo`, headers: { cookie: sessionCookie, origin: gateway.url } };
     const direct = { url: `${originUrl.replace('http', 'ws')}/echo`, headers: {} };
-    const result: LiveResult = { direct: [], gateway: [], gatewayCpuPerEcho: [], originCpuPerEcho: { direct: [], gateway: [] }, sockets: 0, bytesPerSocket: 0, sse: { events: 0, directP50: 0, gatewayP50: 0, directP99: 0, gatewayP99: 0, addedP99: 0 } };
+    const result: Omit<LiveResult, 'sse'> = { direct: [], gateway: [], gatewayCpuPerEcho: [], originCpuPerEcho: { direct: [], gateway: [] }, sockets: 0, bytesPerSocket: 0 };
     for (let round = 0; round < opts.rounds; round++) {
       opts.log(`live: messages round ${round + 1}/${opts.rounds}`);
       // the clients on the load core with the origin, the gateway alone on the proxy core (the ladder's placement)
@@ -65,25 +65,32 @@ export async function runLive(opts: { redis: BenchRedis; idp: BenchIdp; quick: b
     // no socket of the rounds may still be closing while event delays are measured
     await socketsClosed(gateway.url);
     opts.log('live: event stream latency');
-    const count = opts.quick ? 100 : 1_000;
-    const directLatencies: number[] = [];
-    const gatewayLatencies: number[] = [];
-    for (let round = 0; round < 2; round++) {
-      directLatencies.push(...(await eventLatencies(`${originUrl}/events?every=5&count=${count / 2}`, {})));
-      gatewayLatencies.push(...(await eventLatencies(`${gateway.url}/api/events?every=5&count=${count / 2}`, { cookie: sessionCookie, 'x-csrf': '1' })));
+    // 6 rounds of 500 events through the gateway and 300 through the bare proxy, 5 ms apart:
+    // 24 s; 3,000 events put the p99 at the 30th worst; short rounds spread a noisy moment of
+    // the machine over both proxies
+    const bare = await startServer(PROXY_CORE, process.execPath, [serverScript('raw-proxy'), originUrl]);
+    let sse: EventStreamResult;
+    try {
+      sse = await eventStream({
+        direct: { url: `${originUrl}/events`, headers: {} },
+        gateway: { url: `${gateway.url}/api/events`, headers: { cookie: sessionCookie, 'x-csrf': '1' } },
+        bare: { url: `http://127.0.0.1:${bare.port}/events`, headers: {} },
+        gatewayPid: gateway.child.pid!,
+        barePid: bare.child.pid!,
+        rounds: opts.quick ? 1 : 6,
+        count: opts.quick ? 100 : 500,
+        bareCount: opts.quick ? 100 : 300,
+      });
+    } finally {
+      await bare.stop();
     }
-    const directP99 = quantile(directLatencies, 0.99);
-    const gatewayP99 = quantile(gatewayLatencies, 0.99);
-    const directP50 = quantile(directLatencies, 0.5);
-    const gatewayP50 = quantile(gatewayLatencies, 0.5);
-    result.sse = { events: gatewayLatencies.length, directP50, gatewayP50, directP99, gatewayP99, addedP99: gatewayP99 - directP99 };
     // last: after 9,000 sockets the gateway's old space is full of what they left, and the
     // major collections that clear it would land in the event delays (measured above)
     opts.log('live: idle sockets');
     const sockets = opts.quick ? 500 : IDLE_SOCKETS;
     result.sockets = sockets;
     result.bytesPerSocket = await memoryPerSocket(gateway.child.pid!, viaGateway, sockets);
-    return result;
+    return { ...result, sse };
   } finally {
     await gateway.stop();
     await origin.stop();
@@ -169,27 +176,6 @@ async function memoryPerSocket(pid: number, target: { url: string; headers: Reco
   return (after - before) / count;
 }
 
-/** Each event's delay from the origin's write to its arrival here, in ms. */
-async function eventLatencies(url: string, headers: Record<string, string>): Promise<number[]> {
-  const latencies: number[] = [];
-  const res = await fetch(url, { headers });
-  if (!res.ok || !res.body) throw new Error(`event stream ${url}: ${res.status}`);
-  const decoder = new TextDecoder();
-  let pending = '';
-  const reader = res.body.getReader();
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-    const arrived = now();
-    pending += decoder.decode(chunk.value, { stream: true });
-    const events = pending.split('\n\n');
-    pending = events.pop() ?? '';
-    for (const event of events) {
-      const sent = Number(/^data: (.+)$/m.exec(event)?.[1]);
-      if (Number.isFinite(sent)) latencies.push(arrived - sent);
-    }
-  }
-  return latencies;
-}
-
 export function formatLive(r: LiveResult): string {
   const median = (xs: number[]) => spread(xs).median;
   const rounds = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(', ');
@@ -200,7 +186,6 @@ export function formatLive(r: LiveResult): string {
     `  gateway/direct:        x${(median(r.gateway) / median(r.direct)).toFixed(2)}`,
     `  CPU per echo (µs, median): gateway ${median(r.gatewayCpuPerEcho).toFixed(1)}; origin ${median(r.originCpuPerEcho.direct).toFixed(1)} direct, ${median(r.originCpuPerEcho.gateway).toFixed(1)} through the gateway`,
     `  gateway memory per idle open socket at ${r.sockets} sockets: ${(r.bytesPerSocket / 1024).toFixed(1)} KB (RSS growth / sockets)`,
-    `  event stream, ${r.sse.events} events: p99 delay direct ${r.sse.directP99.toFixed(2)} ms, through the gateway ${r.sse.gatewayP99.toFixed(2)} ms, added ${r.sse.addedP99.toFixed(2)} ms`,
-    `    (p50 direct ${r.sse.directP50.toFixed(2)} ms, through the gateway ${r.sse.gatewayP50.toFixed(2)} ms)`,
+    formatEventStream(r.sse),
   ].join('\n');
 }

@@ -44,6 +44,15 @@ export function cpuMicrosOf(pid: number): number {
 }
 
 /**
+ * A process's main thread (its event loop) so far, in microseconds: time on a CPU, and time
+ * runnable but waiting for one (the scheduler's run queue), from /proc/PID/schedstat.
+ */
+export function mainThreadMicros(pid: number): { run: number; wait: number } {
+  const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+  return { run: (run ?? NaN) / 1000, wait: (wait ?? NaN) / 1000 };
+}
+
+/**
  * Starts a server that prints "listening PORT" on stdout once it listens (or, given
  * `port`, one that is ready when `ready()` resolves). Its other output is kept for errors.
  */

@@ -118,7 +118,13 @@ try {
       goal: '<= 20 KB',
       met: live.bytesPerSocket <= 20 * 1024,
     });
-    targets.push({ what: 'event stream: p99 added per event', value: `${live.sse.addedP99.toFixed(2)} ms`, goal: '<= 2 ms', met: live.sse.addedP99 <= 2 });
+    const added = live.sse.added.p99;
+    targets.push({
+      what: 'event stream: p99 added per event',
+      value: `${added.toFixed(2)} ms, each event through the gateway against the same event direct (a bare node:http proxy: ${live.sse.bareAdded.p99.toFixed(2)} ms)`,
+      goal: '<= 2 ms',
+      met: added <= 2,
+    });
   }
   console.log(`\nTargets (medians of this run):\n${formatTargets(targets)}`);
   if (failures.length > 0) {

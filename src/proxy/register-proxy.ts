@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { RouteConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
@@ -40,6 +41,16 @@ export interface RouteBehaviour {
   config?: Record<string, unknown>;
   /** checks, authorization and body handling before the call is forwarded */
   prepare(request: FastifyRequest, call: ProxiedCall): Promise<void>;
+}
+
+/**
+ * A streamed answer's head goes out as soon as fastify pipes the body (its headers are set
+ * by then), not with the first chunk, which is when fastify would send it: the client of an
+ * event stream is told it is open before the first event, however late that comes, as the
+ * upstream told the gateway.
+ */
+function sendHead(this: ServerResponse): void {
+  if (!this.headersSent) this.flushHeaders();
 }
 
 const METHODS: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
@@ -92,6 +103,7 @@ export async function registerProxy(
     }
     // a streamed body the upstream breaks off: the client's response is cut off too
     const answer = await upstream.bodyToSend(request.method, response);
+    if (!Buffer.isBuffer(answer)) reply.raw.once('pipe', sendHead);
     return reply.code(response.statusCode).headers(upstream.responseHeaders(response.headers, isOwnCookie, request.log)).send(answer);
   };
 

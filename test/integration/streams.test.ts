@@ -55,6 +55,26 @@ describe('streamed answers', () => {
     expect(rest).toBe('data: two\n\n');
   });
 
+  it("an event stream's head reaches the client before its first event, however late that comes", async () => {
+    let written = false;
+    stack.upstream.respond(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'x-feed': 'prices' });
+      res.flushHeaders();
+      await held(); // no event until the client has the head (fastify alone would hold it until then)
+      written = true;
+      res.end('data: one\n\n');
+    });
+    const { res, reader, decoder } = await open('/api/events');
+    expect(written).toBe(false);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    expect(res.headers.get('x-feed')).toBe('prices');
+    release();
+    let body = '';
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) body += decoder.decode(chunk.value);
+    expect(body).toBe('data: one\n\n');
+  });
+
   it('an event stream that declares a small Content-Length is not read whole first', async () => {
     let ended = false;
     stack.upstream.respond(async (_req, res) => {
