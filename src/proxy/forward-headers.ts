@@ -13,7 +13,8 @@ export interface OriginalRequest {
 
 // The request headers an upstream sees: the gateway's own cookies removed (other cookies
 // stay), on token-bearing routes any Authorization the client sent replaced by the gateway's
-// bearer token (or dropped when there is none), X-Forwarded-For/-Proto/-Host, Forwarded
+// bearer token (or dropped when there is none) and any DPoP proof it sent dropped (a proof
+// goes only with the gateway's own DPoP token, dpop-call.ts), X-Forwarded-For/-Proto/-Host, Forwarded
 // (RFC 7239) and X-Real-IP describing the original request (the client's own values never
 // pass: they are rebuilt from what fastify's trustProxy setting accepted), and no hop-by-hop
 // header: neither the fixed ones, nor Proxy-Authorization, nor those the client's Connection
@@ -44,7 +45,7 @@ export function forwardHeaders(
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || REPLACED.has(name)) continue;
     if (named !== undefined && named.includes(name)) continue;
-    if (name === 'authorization' && opts.sendsToken) continue;
+    if ((name === 'authorization' || name === 'dpop') && opts.sendsToken) continue;
     if (name === 'cookie') {
       const kept = stripCookies(headers.cookie!, opts.isOwnCookie);
       if (kept) out.cookie = kept;

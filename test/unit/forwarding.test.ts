@@ -60,6 +60,14 @@ describe('forwardHeaders: forwarding headers', () => {
     expect(out['x-real-ip']).toBe('1.2.3.4');
     expect(out.forwarded).toBe('for=1.2.3.4;host=app.example;proto=https, for="[2001:db8::7]", for=10.0.0.9');
   });
+  it("drops a client's DPoP proof where the gateway sends the token, keeps it on token: none routes", () => {
+    const client = { authorization: 'DPoP stolen', dpop: 'eyJ.client.proof' };
+    const out = forwardHeaders(request, client, base);
+    expect(out.dpop).toBeUndefined();
+    expect(out.authorization).toBe('Bearer AT');
+    expect(forwardHeaders(request, client, { ...base, sendsToken: false, accessToken: undefined }).dpop).toBe('eyJ.client.proof');
+  });
+
   it('never passes Proxy-Authorization', () => {
     expect(forwardHeaders(request, { 'proxy-authorization': 'Basic eDp5' }, base)['proxy-authorization']).toBeUndefined();
     expect(forwardHeaders(request, { 'proxy-authorization': 'Basic eDp5' }, { ...base, sendsToken: false })['proxy-authorization']).toBeUndefined();
