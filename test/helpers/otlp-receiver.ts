@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 
 // An OTLP/HTTP traces receiver on 127.0.0.1:0 that keeps what it is sent (the JSON encoding,
-// which @opentelemetry/exporter-trace-otlp-http uses), decoded into flat spans.
+// which the gateway's exporter writes, as @opentelemetry/exporter-trace-otlp-http does), decoded into flat spans.
 
 export interface ReceivedSpan {
   traceId: string;
