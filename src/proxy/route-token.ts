@@ -38,7 +38,7 @@ export function routeToken(
   if (!session) return undefined;
   const dpopKey = session.data.tokens.dpopKey;
   if (dpopKey !== undefined) bound.dpopKey = dpopKey;
-  const { rejected, traceParent } = wanted;
-  if (route.exchange) return ctx.exchanges.accessToken(session, route.prefix, route.exchange, rejected, traceParent);
-  return ctx.tokens.accessToken(session, route.scope === undefined ? { rejected, traceParent } : { scope: route.scope, rejected, traceParent });
+  if (route.exchange) return ctx.exchanges.accessToken(session, route.prefix, route.exchange, wanted.rejected, wanted.traceParent);
+  // `wanted` is a TokenWanted already: passed on as it is unless the route adds its scope
+  return ctx.tokens.accessToken(session, route.scope === undefined ? wanted : { ...wanted, scope: route.scope });
 }

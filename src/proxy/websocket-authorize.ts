@@ -36,13 +36,11 @@ export async function authorizeUpgrade(
   rejected?: string,
 ): Promise<UpgradeGrant> {
   const grant: UpgradeGrant = { token: undefined, session: null };
-  if (!route.requireSession && route.token !== 'session') {
-    // the session would not be used: no store read
-    grant.token = await routeToken(ctx, route, null, grant, { rejected });
-    return grant;
+  // a route that neither requires the session nor sends its token: no store read
+  if (route.requireSession || route.token === 'session') {
+    grant.session = await upgradeSession(app, ctx, request);
+    if (!grant.session && route.requireSession) throw errors.unauthenticated();
   }
-  grant.session = await upgradeSession(app, ctx, request);
-  if (!grant.session && route.requireSession) throw errors.unauthenticated();
   // an upgrade is not traced: no parent for a refresh's or an exchange's span
   grant.token = await routeToken(ctx, route, grant.session, grant, { rejected });
   return grant;

@@ -5,7 +5,7 @@ import type { ExchangeConfig } from '../config/types.js';
 import { errors } from '../errors.js';
 import type { ExchangedTokenResponse, IdpClient } from '../oidc/idp-client.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import { traced, tracingOn } from '../observability/tracing.js';
+import { traced } from '../observability/tracing.js';
 import type { ExchangedToken, LoadedSession } from '../session/session.js';
 import type { Sessions } from '../session/sessions.js';
 import { needsRefresh } from './freshness.js';
@@ -48,8 +48,10 @@ export class ExchangedTokens {
     private readonly options: ExchangeOptions,
   ) {}
 
-  /** The route's exchanged token; `rejected`: one an upstream refused. */
-  /** `traceParent`: the calling request's trace context (tracing on), the parent of a refresh's or an exchange's span */
+  /**
+   * The route's exchanged token; `rejected`: one an upstream refused; `traceParent`: the
+   * calling request's trace context (tracing on), the parent of a refresh's or an exchange's span.
+   */
   async accessToken(session: LoadedSession, prefix: string, exchange: ExchangeConfig, rejected?: string, traceParent?: Context | null): Promise<string> {
     return (await this.token(session, prefix, exchange, rejected, traceParent)).accessToken;
   }
@@ -68,7 +70,7 @@ export class ExchangedTokens {
     let pending = this.inflight.get(key);
     if (!pending) {
       const exchanging = () => this.exchangeUnderLock(session.storeId, route, exchange, subjectToken, usable);
-      pending = (tracingOn() ? traced('token.exchange', exchanging, {}, SpanKind.INTERNAL, traceParent) : exchanging()).finally(() => this.inflight.delete(key));
+      pending = traced('token.exchange', exchanging, undefined, SpanKind.INTERNAL, traceParent).finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
     }
     const token = await pending;
