@@ -1,16 +1,16 @@
 import { context as contextApi, INVALID_SPANID, INVALID_TRACEID, SamplingDecision, SpanKind, trace, TraceFlags, type Context, type Span, type SpanContext, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { spanJson } from './otlp-json.js';
+import type { Sampler } from '@opentelemetry/sdk-trace-base';
 import { RecordedSpan, type SpanOwner } from './recorded-span.js';
+import type { SpanQueue } from './span-export.js';
 import { newSpanId, newTraceId } from './span-ids.js';
 import { epochMs } from './span-time.js';
 
-// The gateway's tracer: the SDK's sampler decides, the SDK's span processor (the batch
-// processor) exports; the spans themselves are RecordedSpans, which cost a fraction of the
-// SDK's own (bench/README.md, "Traces: the span path"). A sampled span is written as OTLP
-// JSON the moment it ends, while what it holds is still in cache. A span takes
+// The gateway's tracer: the SDK's sampler decides, the export queue (span-export.ts) exports;
+// the spans themselves are RecordedSpans, which cost a fraction of the SDK's own
+// (bench/README.md, "Traces: the span path"). A sampled span is handed to the queue the
+// moment it ends, which writes it as OTLP JSON while what it holds is still in cache. A span takes
 // `options.attributes` as its own object (every caller passes a fresh one).
 
 export class GatewayTracer implements Tracer, SpanOwner {
@@ -20,7 +20,7 @@ export class GatewayTracer implements Tracer, SpanOwner {
     readonly resource: Resource,
     scope: string,
     private readonly sampler: Sampler,
-    private readonly processor: SpanProcessor,
+    private readonly queue: SpanQueue,
   ) {
     this.instrumentationScope = { name: scope };
   }
@@ -52,7 +52,6 @@ export class GatewayTracer implements Tracer, SpanOwner {
 
   ended(span: RecordedSpan): void {
     if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return; // recorded, not exported
-    span.json = Buffer.from(spanJson(span)); // encoded (and its string flattened) while in cache
-    this.processor.onEnd(span);
+    this.queue.spanEnded(span);
   }
 }

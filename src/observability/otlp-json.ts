@@ -3,8 +3,8 @@ import type { RecordedSpan } from './recorded-span.js';
 import { hrNanosText, nanosText } from './span-time.js';
 
 // A span as OTLP/HTTP JSON (the protobuf JSON mapping the collector reads: hex ids, times as
-// decimal strings, the kind one more than the API's), written once, when the span ends; an
-// export request wraps the spans of a batch in the process's resource and scope. The output
+// decimal strings, the kind one more than the API's), written once, when the span ends, into
+// the body of the export request that will carry it (span-batch.ts). The output
 // is the one @opentelemetry/otlp-transformer's JsonTraceSerializer writes for the same span
 // (test/unit/otlp-json.test.ts compares them).
 
@@ -27,19 +27,10 @@ export function spanJson(span: RecordedSpan): string {
   );
 }
 
-/** The body of one export request: the spans (each spanJson's, encoded) under the resource and scope. */
-export function exportRequestJson(resourceJson: string, scope: string, spans: readonly Buffer[]): Buffer {
-  const parts: Buffer[] = [Buffer.from(`{"resourceSpans":[{"resource":${resourceJson},"scopeSpans":[{"scope":{"name":${JSON.stringify(scope)}},"spans":[`)];
-  spans.forEach((span, i) => {
-    if (i > 0) parts.push(COMMA);
-    parts.push(span);
-  });
-  parts.push(TAIL);
-  return Buffer.concat(parts);
+/** An export request up to its spans: the resource and scope they share (span-batch.ts writes the spans and the tail). */
+export function requestHead(resourceJson: string, scope: string): Buffer {
+  return Buffer.from(`{"resourceSpans":[{"resource":${resourceJson},"scopeSpans":[{"scope":{"name":${JSON.stringify(scope)}},"spans":[`);
 }
-
-const COMMA = Buffer.from(',');
-const TAIL = Buffer.from(']}]}]}');
 
 export function resourceJson(attributes: Attributes): string {
   return `{"attributes":${attributesJson(attributes)},"droppedAttributesCount":0}`;

@@ -26,8 +26,6 @@ export class RecordedSpan implements Span, ReadableSpan {
   status: SpanStatus = { code: SpanStatusCode.UNSET };
   /** epoch ms; 0 while the span is open */
   endMs = 0;
-  /** the span as OTLP JSON (UTF-8), written by the exporting side when it ends (otlp-json.ts) */
-  json: Buffer | undefined = undefined;
 
   constructor(
     private readonly owner: SpanOwner,

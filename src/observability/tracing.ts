@@ -1,9 +1,8 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { TraceConfig } from '../config/types.js';
 import { GatewayTracer } from './gateway-tracer.js';
-import { otlpJsonExporter } from './otlp-json-exporter.js';
+import { SpanExport } from './span-export.js';
 import { installTraceGlobals, removeTraceGlobals } from './trace-globals.js';
 import { traceSampler } from './trace-sampler.js';
 
@@ -14,8 +13,8 @@ import { traceSampler } from './trace-sampler.js';
 // One tracing setup per process (the gateway is one per process): the tracer lives in this
 // module, so the session, refresh, IdP and upstream code reach it without being handed it.
 // It is the gateway's own (gateway-tracer.ts: lighter spans) over the SDK's parts: its
-// samplers, resource detection, batch span processor (OTEL_BSP_*) and OTLP/HTTP export
-// delegate (OTEL_EXPORTER_OTLP_*).
+// samplers, resource detection and OTLP/HTTP export delegate (OTEL_EXPORTER_OTLP_*), with
+// an export queue that batches as the SDK's batch span processor does (OTEL_BSP_*).
 // What a span may hold: methods, paths without their query, statuses, host names, error
 // codes, counts. Never a header value, a query string, a token, a cookie or a session id.
 
@@ -28,7 +27,7 @@ export function tracingOn(): boolean {
 
 /** The exporting side: started by buildApp, shut down (flushing what is left) on close. */
 export class TraceExport {
-  private constructor(private readonly processor: BatchSpanProcessor) {}
+  private constructor(private readonly queue: SpanExport) {}
 
   /** null when traces are not configured, or OTEL_SDK_DISABLED is true */
   static start(config: TraceConfig | undefined, env: NodeJS.ProcessEnv = process.env): TraceExport | null {
@@ -38,16 +37,16 @@ export class TraceExport {
     const resource = defaultResource()
       .merge(resourceFromAttributes({ 'service.name': SCOPE }))
       .merge(detectResources({ detectors: [envDetector] })); // OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
-    const processor = new BatchSpanProcessor(otlpJsonExporter({ url: config?.endpoint, resource, scope: SCOPE }));
+    const queue = new SpanExport({ url: config?.endpoint, resource, scope: SCOPE });
     // without a ratio in the file, OTEL_TRACES_SAMPLER(_ARG) decide, as the SDK reads them
-    tracer = new GatewayTracer(resource, SCOPE, traceSampler(config?.sampleRatio, env), processor);
+    tracer = new GatewayTracer(resource, SCOPE, traceSampler(config?.sampleRatio, env), queue);
     installTraceGlobals(env);
-    return new TraceExport(processor);
+    return new TraceExport(queue);
   }
 
   async shutdown(): Promise<void> {
     tracer = null;
-    await this.processor.shutdown().catch(() => {});
+    await this.queue.shutdown().catch(() => {});
     removeTraceGlobals();
   }
 }

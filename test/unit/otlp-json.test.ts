@@ -2,11 +2,12 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span } 
 import { TraceState } from '@opentelemetry/core';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { GatewayTracer } from '../../src/observability/gateway-tracer.js';
-import { exportRequestJson, resourceJson } from '../../src/observability/otlp-json.js';
+import { requestHead, resourceJson, spanJson } from '../../src/observability/otlp-json.js';
 import type { RecordedSpan } from '../../src/observability/recorded-span.js';
+import { SpanBatch } from '../../src/observability/span-batch.js';
 import { hrNanosText, hrTimeOf, nanosText } from '../../src/observability/span-time.js';
 
 // The gateway's spans are written as OTLP JSON when they end (otlp-json.ts). What it writes
@@ -17,12 +18,11 @@ import { hrNanosText, hrTimeOf, nanosText } from '../../src/observability/span-t
 const resource = resourceFromAttributes({ 'service.name': 'bff-gateway', 'host.id': 7, 'x.ratio': 0.5 });
 
 function tracerWith(sampler = new ParentBasedSampler({ root: new AlwaysOnSampler() })) {
-  const ended: ReadableSpan[] = [];
-  const processor: SpanProcessor = { onStart: () => {}, onEnd: (span) => ended.push(span), forceFlush: async () => {}, shutdown: async () => {} };
-  return { tracer: new GatewayTracer(resource, 'bff-gateway', sampler, processor), ended };
+  const ended: RecordedSpan[] = [];
+  return { tracer: new GatewayTracer(resource, 'bff-gateway', sampler, { spanEnded: (span) => ended.push(span) }), ended };
 }
 
-function spansOfEveryShape(): { ended: ReadableSpan[]; spans: Span[] } {
+function spansOfEveryShape(): { ended: RecordedSpan[]; spans: Span[] } {
   const { tracer, ended } = tracerWith();
   const remote = trace.setSpanContext(ROOT_CONTEXT, {
     traceId: '0af7651916cd43dd8448eb211c80319c',
@@ -51,16 +51,18 @@ describe('OTLP JSON of a recorded span', () => {
   it('is what the SDK serializer writes for the same spans', () => {
     const { ended } = spansOfEveryShape();
     expect(ended).toHaveLength(3);
-    const ours = exportRequestJson(resourceJson(resource.attributes), 'bff-gateway', ended.map((s) => (s as RecordedSpan).json!)).toString();
+    const batch = new SpanBatch(requestHead(resourceJson(resource.attributes), 'bff-gateway'), 0);
+    for (const span of ended) batch.add(spanJson(span));
+    const ours = batch.request().toString();
     const sdk = new TextDecoder().decode(JsonTraceSerializer.serializeRequest(ended));
     expect(JSON.parse(ours)).toEqual(JSON.parse(sdk));
   });
 
   it('carries the remote parent, the trace state and the sampled flag', () => {
     const { ended } = spansOfEveryShape();
-    const server = JSON.parse(String((ended.find((s) => s.name === 'GET /api') as RecordedSpan).json));
+    const server = JSON.parse(spanJson(ended.find((s) => s.name === 'GET /api')!));
     expect(server).toMatchObject({ traceId: '0af7651916cd43dd8448eb211c80319c', parentSpanId: 'b7ad6b7169203331', traceState: 'vendor=a,other=b', kind: 2, flags: 0x301 });
-    const child = JSON.parse(String((ended.find((s) => s.name === 'token.refresh') as RecordedSpan).json));
+    const child = JSON.parse(spanJson(ended.find((s) => s.name === 'token.refresh')!));
     expect(child.parentSpanId).toBe(server.spanId);
     expect(child.flags).toBe(0x101);
   });
@@ -78,7 +80,7 @@ describe('OTLP JSON of a recorded span', () => {
   it('drops an attribute without a value, as the SDK span does', () => {
     const { tracer, ended } = tracerWith();
     tracer.startSpan('x', { attributes: { kept: 'k', gone: undefined } }).end();
-    expect(JSON.parse(String((ended[0] as RecordedSpan).json)).attributes).toEqual([{ key: 'kept', value: { stringValue: 'k' } }]);
+    expect(JSON.parse(spanJson(ended[0]!)).attributes).toEqual([{ key: 'kept', value: { stringValue: 'k' } }]);
   });
 
   it('records nothing more once ended, and ends once', () => {
@@ -88,7 +90,7 @@ describe('OTLP JSON of a recorded span', () => {
     span.setAttribute('late', 1).addEvent('late').updateName('y');
     span.end();
     expect(ended).toHaveLength(1);
-    expect(String((ended[0] as RecordedSpan).json)).not.toContain('late');
+    expect(spanJson(ended[0]!)).not.toContain('late');
     expect(ended[0]!.name).toBe('x');
   });
 });
