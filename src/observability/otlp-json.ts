@@ -4,8 +4,10 @@ import { hrNanosText, nanosText } from './span-time.js';
 
 // A span as OTLP/HTTP JSON (the protobuf JSON mapping the collector reads: hex ids, times as
 // decimal strings, the kind one more than the API's), written once, when the span ends, into
-// the body of the export request that will carry it (span-batch.ts). The output
-// is the one @opentelemetry/otlp-transformer's JsonTraceSerializer writes for the same span
+// the body of the export request that will carry it (span-batch.ts). The output is the one
+// @opentelemetry/otlp-transformer's JsonTraceSerializer writes for the same span, less the
+// fields that hold their default value (zero counts, no events, no links, an unset status),
+// which the protobuf JSON mapping lets a writer leave out: a sixth of a span's bytes
 // (test/unit/otlp-json.test.ts compares them).
 
 const HAS_IS_REMOTE = 0x100;
@@ -15,16 +17,20 @@ export function spanJson(span: RecordedSpan): string {
   const context = span.spanContext();
   const parent = span.parentSpanContext === undefined ? '' : `"parentSpanId":"${span.parentSpanContext.spanId}",`;
   const traceState = context.traceState === undefined ? '' : `"traceState":${JSON.stringify(context.traceState.serialize())},`;
-  const status = span.status.message === undefined ? `{"code":${span.status.code}}` : `{"code":${span.status.code},"message":${JSON.stringify(span.status.message)}}`;
   const flags = (context.traceFlags & 0xff) | HAS_IS_REMOTE | (span.parentSpanContext?.isRemote ? IS_REMOTE : 0);
   return (
     `{"traceId":"${context.traceId}","spanId":"${context.spanId}",${parent}${traceState}` +
     `"name":${JSON.stringify(span.name)},"kind":${span.kind + 1},` +
     `"startTimeUnixNano":"${nanosText(span.startMs)}","endTimeUnixNano":"${nanosText(span.endMs)}",` +
-    `"attributes":${attributesJson(span.attributes)},"droppedAttributesCount":0,` +
-    `"events":${eventsJson(span)},"droppedEventsCount":0,` +
-    `"status":${status},"links":[],"droppedLinksCount":0,"flags":${flags}}`
+    `"attributes":${attributesJson(span.attributes)},${eventsJson(span)}${statusJson(span)}"flags":${flags}}`
   );
+}
+
+/** the status, unless it is the default (UNSET without a message), with its comma */
+function statusJson(span: RecordedSpan): string {
+  const { code, message } = span.status;
+  if (message === undefined) return code === 0 ? '' : `"status":{"code":${code}},`;
+  return `"status":{"code":${code},"message":${JSON.stringify(message)}},`;
 }
 
 /** An export request up to its spans: the resource and scope they share (span-batch.ts writes the spans and the tail). */
@@ -36,12 +42,13 @@ export function resourceJson(attributes: Attributes): string {
   return `{"attributes":${attributesJson(attributes)},"droppedAttributesCount":0}`;
 }
 
+/** the events, unless there are none, with their comma */
 function eventsJson(span: RecordedSpan): string {
-  if (span.events.length === 0) return '[]';
+  if (span.events.length === 0) return '';
   const events = span.events.map(
-    (e) => `{"attributes":${e.attributes ? attributesJson(e.attributes) : '[]'},"name":${JSON.stringify(e.name)},"timeUnixNano":"${hrNanosText(e.time)}","droppedAttributesCount":0}`,
+    (e) => `{"attributes":${e.attributes ? attributesJson(e.attributes) : '[]'},"name":${JSON.stringify(e.name)},"timeUnixNano":"${hrNanosText(e.time)}"}`,
   );
-  return `[${events.join(',')}]`;
+  return `"events":[${events.join(',')}],`;
 }
 
 function attributesJson(attributes: Attributes): string {

@@ -10,6 +10,11 @@ import { epochMs, hrTimeOf } from './span-time.js';
 // the gateway sets every attribute it records, from the few values a span may hold
 // (tracing.ts). When it ends, `owner.ended` gets it once.
 
+// what a span holds until it is given more: one of each for every span (frozen: never written)
+const NO_EVENTS = Object.freeze([]) as unknown as TimedEvent[];
+const NO_LINKS = Object.freeze([]) as unknown as Link[];
+const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
+
 export interface SpanOwner {
   readonly resource: Resource;
   readonly instrumentationScope: InstrumentationScope;
@@ -18,12 +23,13 @@ export interface SpanOwner {
 
 export class RecordedSpan implements Span, ReadableSpan {
   readonly attributes: Attributes;
-  readonly events: TimedEvent[] = [];
-  readonly links: Link[] = [];
+  /** shared and empty until the first event (most spans have none) */
+  events: TimedEvent[] = NO_EVENTS;
+  readonly links: Link[] = NO_LINKS;
   readonly droppedAttributesCount = 0;
   readonly droppedEventsCount = 0;
   readonly droppedLinksCount = 0;
-  status: SpanStatus = { code: SpanStatusCode.UNSET };
+  status: SpanStatus = UNSET;
   /** epoch ms; 0 while the span is open */
   endMs = 0;
 
@@ -57,6 +63,7 @@ export class RecordedSpan implements Span, ReadableSpan {
     if (this.endMs !== 0) return this;
     const at = isTimeInput(attributesOrTime) ? attributesOrTime : time;
     const attributes = isTimeInput(attributesOrTime) ? undefined : attributesOrTime;
+    if (this.events === NO_EVENTS) this.events = [];
     this.events.push({ name, time: hrTimeOf(epochMs(at)), ...(attributes ? { attributes } : {}) });
     return this;
   }

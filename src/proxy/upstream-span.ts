@@ -9,9 +9,9 @@ import type { UpstreamResponse } from './upstream.js';
 //
 // A leaf on the hot path: started with the request span's context as its explicit parent
 // and never made the active one (nothing runs inside it that makes spans), so the call
-// costs no context switch, closure or extra promise (bench/README.md, "Traces").
+// costs no context switch or async function (bench/README.md, "Traces").
 
-export async function tracedUpstreamCall(
+export function tracedUpstreamCall(
   parent: Context,
   host: string,
   method: string,
@@ -25,14 +25,16 @@ export async function tracedUpstreamCall(
     parent,
   );
   propagation.inject(trace.setSpan(parent, span), headers);
-  try {
-    const response = await send();
-    span.setAttribute('http.response.status_code', response.statusCode);
-    return response;
-  } catch (e) {
-    markFailed(span, e);
-    throw e;
-  } finally {
-    span.end();
-  }
+  return send().then(
+    (response) => {
+      span.setAttribute('http.response.status_code', response.statusCode);
+      span.end();
+      return response;
+    },
+    (e: unknown) => {
+      markFailed(span, e);
+      span.end();
+      throw e;
+    },
+  );
 }
