@@ -5,11 +5,10 @@ import type { JWK } from 'jose';
 // by default, Ed25519 when oidc.dpopAlgs prefers it and the IdP accepts it (dpopAlg below).
 // Its private JWK lives in the session data (tokens.dpopKey), so it is sealed with the
 // session and every instance signs with the same key; a session keeps the kind of key it
-// was made with. Proofs for upstream
-// calls are signed here with node:crypto directly: the imported key is cached per key pair and
-// the JWS header is encoded once, so a proof costs one signature and a little JSON (see
-// bench/README.md). Proofs for the IdP are made by openid-client from the same key
-// (oidc/dpop-handles.ts).
+// was made with. Proofs for upstream calls are signed here with node:crypto directly: the
+// imported key is cached per key pair and the JWS header is encoded once, so a proof costs
+// one signature and a little JSON (see bench/README.md). Proofs for the IdP are made by
+// openid-client from the same key (oidc/dpop-handles.ts).
 
 export type DpopAlg = 'Ed25519' | 'ES256';
 

@@ -1,8 +1,8 @@
-import type { Context } from '@opentelemetry/api';
 import type { RouteConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
 import type { DpopKey } from '../oidc/dpop.js';
 import type { LoadedSession } from '../session/session.js';
+import type { TokenWanted } from '../tokens/session-tokens.js';
 
 // Which token a route sends, once the session rules have been applied: one function for HTTP
 // calls (authorize.ts) and WebSocket upgrades (websocket-authorize.ts), so the two cannot
@@ -13,12 +13,8 @@ import type { LoadedSession } from '../session/session.js';
 //    (`exchange`), its downscoped token (`scope`) or the session's own, each refreshed
 //    first when due through its single-flight path.
 
-export interface RouteTokenWanted {
-  /** a token the upstream refused, to be replaced even if it is not expired */
-  rejected?: string;
-  /** the calling request's trace context: the parent of a refresh's or an exchange's span */
-  traceParent?: Context | null;
-}
+/** What a caller asks of any route's token: the session's TokenWanted, less the scope the route sets. */
+export type RouteTokenWanted = Omit<TokenWanted, 'scope'>;
 
 /**
  * The access token `route` forwards for `session` (undefined: none). `bound.dpopKey` is set to
