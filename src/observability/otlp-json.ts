@@ -4,7 +4,7 @@ import { hrNanosText, nanosText } from './span-time.js';
 
 // A span as OTLP/HTTP JSON (the protobuf JSON mapping the collector reads: hex ids, times as
 // decimal strings, the kind one more than the API's), written once, when the span ends, into
-// the body of the export request that will carry it (span-batch.ts). The output is the one
+// the body of the export request that will carry it (json-span-batch.ts). The output is the one
 // @opentelemetry/otlp-transformer's JsonTraceSerializer writes for the same span, less the
 // fields that hold their default value (zero counts, no events, no links, an unset status),
 // which the protobuf JSON mapping lets a writer leave out: a sixth of a span's bytes
@@ -33,7 +33,7 @@ function statusJson(span: RecordedSpan): string {
   return `"status":{"code":${code},"message":${JSON.stringify(message)}},`;
 }
 
-/** An export request up to its spans: the resource and scope they share (span-batch.ts writes the spans and the tail). */
+/** An export request up to its spans: the resource and scope they share (json-span-batch.ts writes the spans and the tail). */
 export function requestHead(resourceJson: string, scope: string): Buffer {
   return Buffer.from(`{"resourceSpans":[{"resource":${resourceJson},"scopeSpans":[{"scope":{"name":${JSON.stringify(scope)}},"spans":[`);
 }

@@ -1,22 +1,18 @@
 import { diag } from '@opentelemetry/api';
 import { ExportResultCode, getNumberFromEnv, globalErrorHandler, type ExportResult } from '@opentelemetry/core';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
-import { JsonTraceSerializer, type IExportTraceServiceResponse, type ISerializer } from '@opentelemetry/otlp-transformer';
+import type { IExportTraceServiceResponse, ISerializer } from '@opentelemetry/otlp-transformer';
 import type { Resource } from '@opentelemetry/resources';
-import { requestHead, resourceJson, spanJson } from './otlp-json.js';
+import { batchFormat, type BatchFormat, type SpanBatch } from './batch-format.js';
 import type { RecordedSpan } from './recorded-span.js';
-import { SpanBatch } from './span-batch.js';
 
-// Where ended spans go: the SDK's BatchSpanProcessor and OTLP/HTTP JSON trace exporter in
+// Where ended spans go: the SDK's BatchSpanProcessor and OTLP/HTTP trace exporter in
 // one, over the SDK's own HTTP export delegate (OTEL_EXPORTER_OTLP_* settings, retries,
 // timeouts). It batches as the BatchSpanProcessor does, with its OTEL_BSP_* settings and
 // defaults: an export when a batch is full or the schedule delay has passed, one export at
 // a time, spans dropped beyond the queue's size. What differs is what a batch holds: each
-// span's JSON, written into the request body when the span ends (span-batch.ts), rather than
-// the spans themselves, serialised and joined at export (bench/README.md, "Traces").
-
-/** what a span's JSON takes, about: a batch's first buffer is sized for a full batch */
-const BYTES_PER_SPAN = 800;
+// span already encoded (protobuf or JSON, batch-format.ts), written into the request body when
+// the span ends, rather than the spans themselves, serialised at export (bench/README.md, "Traces").
 
 export interface ExportSettings {
   /** the traces URL; undefined: the OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT variables, as the SDK reads them */
@@ -34,7 +30,7 @@ export class SpanExport implements SpanQueue {
   private readonly maxQueue = Math.max(getNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048, this.maxBatch);
   private readonly delayMs = getNumberFromEnv('OTEL_BSP_SCHEDULE_DELAY') ?? 5000;
   private readonly timeoutMs = getNumberFromEnv('OTEL_BSP_EXPORT_TIMEOUT') ?? 30000;
-  private readonly head: Buffer;
+  private readonly format: BatchFormat;
   private readonly delegate;
   private current: SpanBatch | null = null;
   /** full batches waiting for the export in flight */
@@ -45,15 +41,15 @@ export class SpanExport implements SpanQueue {
   private timer: NodeJS.Timeout | undefined;
   private shut = false;
 
-  constructor(settings: ExportSettings) {
-    this.head = requestHead(resourceJson(settings.resource.attributes), settings.scope);
-    const options = convertLegacyHttpOptions(settings.url ? { url: settings.url } : {}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/json' });
+  constructor(settings: ExportSettings, env: NodeJS.ProcessEnv = process.env) {
+    const format = (this.format = batchFormat(env, settings.resource, settings.scope));
+    const options = convertLegacyHttpOptions(settings.url ? { url: settings.url } : {}, 'TRACES', 'v1/traces', { 'Content-Type': format.contentType });
     const serializer: ISerializer<SpanBatch, IExportTraceServiceResponse> = {
       serializeRequest: (batch) => batch.request(),
-      deserializeResponse: (data) => JsonTraceSerializer.deserializeResponse(data),
+      deserializeResponse: (data) => format.deserializeResponse(data),
     };
     const counted = { name: 'span' as const, countItems: (batch: SpanBatch) => batch.count };
-    this.delegate = createOtlpHttpExportDelegate(options, serializer, 'otlp_http_json_span_exporter', counted, undefined);
+    this.delegate = createOtlpHttpExportDelegate(options, serializer, format.exporterName, counted, undefined);
   }
 
   spanEnded(span: RecordedSpan): void {
@@ -66,8 +62,8 @@ export class SpanExport implements SpanQueue {
       diag.warn(`Dropped ${this.dropped} spans because maxQueueSize reached`);
       this.dropped = 0;
     }
-    const batch = (this.current ??= new SpanBatch(this.head, this.maxBatch * BYTES_PER_SPAN));
-    batch.add(spanJson(span));
+    const batch = (this.current ??= this.format.newBatch(this.maxBatch));
+    batch.add(span);
     this.queued += 1;
     if (batch.count >= this.maxBatch) {
       this.waiting.push(batch);

@@ -1,7 +1,10 @@
 import { createServer, type Server } from 'node:http';
+import { decodeTraceRequest } from './otlp-proto-decode.js';
 
-// An OTLP/HTTP traces receiver on 127.0.0.1:0 that keeps what it is sent (the JSON encoding,
-// which the gateway's exporter writes, as @opentelemetry/exporter-trace-otlp-http does), decoded into flat spans.
+// An OTLP/HTTP traces receiver on 127.0.0.1:0 that keeps what it is sent, decoded into flat
+// spans: protobuf (the gateway's default, http/protobuf) or JSON (http/json), as a collector
+// takes either, by the request's Content-Type. It answers as a collector does, with an empty
+// response in the request's encoding.
 
 export interface ReceivedSpan {
   traceId: string;
@@ -18,8 +21,10 @@ export interface ReceivedSpan {
 export interface OtlpReceiver {
   url: string;
   spans: ReceivedSpan[];
-  /** every request body as it came */
+  /** every request body as JSON text (a protobuf one decoded into the JSON encoding's shape) */
   bodies: string[];
+  /** every request's Content-Type */
+  contentTypes: string[];
   close(): Promise<void>;
 }
 
@@ -51,11 +56,16 @@ function attributes(list: OtlpAttribute[] | undefined): Record<string, unknown> 
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const bodies: string[] = [];
+  const contentTypes: string[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const contentType = req.headers['content-type'] ?? '';
+      const protobuf = contentType === 'application/x-protobuf';
+      const bytes = Buffer.concat(chunks);
+      const body = protobuf ? JSON.stringify(decodeTraceRequest(bytes)) : bytes.toString('utf8');
+      contentTypes.push(contentType);
       bodies.push(body);
       const decoded = JSON.parse(body) as OtlpExport;
       for (const rs of decoded.resourceSpans ?? []) {
@@ -74,7 +84,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
           }
         }
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      res.writeHead(200, { 'content-type': contentType }).end(protobuf ? '' : '{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -84,6 +94,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     url: `http://127.0.0.1:${port}/v1/traces`,
     spans,
     bodies,
+    contentTypes,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

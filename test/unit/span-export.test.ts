@@ -1,14 +1,14 @@
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler } from '@opentelemetry/sdk-trace-base';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayTracer } from '../../src/observability/gateway-tracer.js';
 import { SpanExport } from '../../src/observability/span-export.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 
 // The export queue batches as the SDK's BatchSpanProcessor does, with its OTEL_BSP_*
-// settings, while each span is written into its request body as it ends (span-batch.ts).
-// Against a real OTLP/HTTP receiver: what arrives is whole, in batches of the set size,
-// with nothing lost or doubled, and a full queue drops rather than grows.
+// settings, while each span is written into its request body as it ends (batch-format.ts).
+// Against a real OTLP/HTTP receiver, in both encodings: what arrives is whole, in batches of
+// the set size, with nothing lost or doubled, and a full queue drops rather than grows.
 
 const resource = resourceFromAttributes({ 'service.name': 'bff-gateway' });
 let receiver: OtlpReceiver;
@@ -24,6 +24,7 @@ afterEach(() => {
   process.env = { ...saved };
   receiver.spans.length = 0;
   receiver.bodies.length = 0;
+  receiver.contentTypes.length = 0;
 });
 
 function exporting(settings: Record<string, string>) {
@@ -32,7 +33,27 @@ function exporting(settings: Record<string, string>) {
   return { queue, tracer: new GatewayTracer(resource, 'bff-gateway', new AlwaysOnSampler(), queue) };
 }
 
-describe('the span export queue', () => {
+describe('the OTLP protocol', () => {
+  it('is http/protobuf unless OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL says http/json', async () => {
+    const sent = async (settings: Record<string, string>) => {
+      const { queue, tracer } = exporting(settings);
+      tracer.startSpan('one').end();
+      await queue.shutdown();
+      return receiver.contentTypes.splice(0);
+    };
+    expect(await sent({})).toEqual(['application/x-protobuf']);
+    expect(await sent({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toEqual(['application/json']);
+    expect(await sent({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' })).toEqual(['application/x-protobuf']);
+    expect(await sent({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' })).toEqual(['application/x-protobuf']); // not supported: the default
+    expect(receiver.spans.map((s) => s.name)).toEqual(['one', 'one', 'one', 'one']);
+  });
+});
+
+describe.each(['http/protobuf', 'http/json'])('the span export queue (%s)', (protocol) => {
+  beforeEach(() => {
+    process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL = protocol;
+  });
+
   it('sends full batches of OTEL_BSP_MAX_EXPORT_BATCH_SIZE and the rest on shutdown, each span once', async () => {
     const { queue, tracer } = exporting({ OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '4', OTEL_BSP_SCHEDULE_DELAY: '60000' });
     // names of every width, so that a batch's buffer must grow past its first guess

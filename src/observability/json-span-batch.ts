@@ -1,4 +1,8 @@
-// The spans of one export request, written as OTLP JSON (otlp-json.ts) straight into the
+import type { SpanBatch } from './batch-format.js';
+import { spanJson } from './otlp-json.js';
+import type { RecordedSpan } from './recorded-span.js';
+
+// The spans of one export request as OTLP JSON (otlp-json.ts), written straight into the
 // request's body as each span ends: one buffer per batch, the request's head written first
 // and its tail when it is sent. No span outlives its end, and no per-span buffer is made or
 // joined (bench/README.md, "Traces: spans written into the batch").
@@ -8,10 +12,9 @@ const TAIL = Buffer.from(']}]}]}');
 /** what a span's JSON takes at most per character (UTF-8), plus its comma */
 const WORST_BYTES_PER_CHAR = 3;
 
-export class SpanBatch {
+export class JsonSpanBatch implements SpanBatch {
   private bytes: Buffer;
   private used: number;
-  /** spans written */
   count = 0;
 
   /** `head`: the request up to the spans' array (resource and scope, otlp-json.ts's requestHead) */
@@ -20,11 +23,12 @@ export class SpanBatch {
     this.used = head.copy(this.bytes);
   }
 
-  add(spanJson: string): void {
-    const room = spanJson.length * WORST_BYTES_PER_CHAR + 1 + TAIL.length;
+  add(span: RecordedSpan): void {
+    const json = spanJson(span);
+    const room = json.length * WORST_BYTES_PER_CHAR + 1 + TAIL.length;
     if (this.used + room > this.bytes.length) this.grow(room);
     if (this.count > 0) this.bytes[this.used++] = COMMA;
-    this.used += this.bytes.write(spanJson, this.used);
+    this.used += this.bytes.write(json, this.used);
     this.count += 1;
   }
 
