@@ -3,8 +3,10 @@
 // written in front of them once they are done (one byte reserved, moved up when the length
 // needs more, as the SDK's own ProtobufWriter does).
 
-/** a string this short takes under 128 bytes of UTF-8: its length fits the one byte reserved */
-const SHORT_STRING = 42;
+/** strings kept encoded: up to this many, of up to this many characters (bounded memory) */
+const KEPT_STRINGS = 1024;
+const KEPT_STRING_LENGTH = 64;
+const encodedStrings = new Map<string, Buffer>();
 const TWO_32 = 0x1_0000_0000;
 
 export class ProtoWriter {
@@ -69,37 +71,37 @@ export class ProtoWriter {
     this.pos = this.bytes.writeUInt32LE((microsHigh * 1000 + carry) >>> 0, this.pos);
   }
 
-  /** Length-delimited bytes given as hex digits (trace and span ids: valid, lower or upper case). */
+  /** Length-delimited bytes given as hex digits (trace and span ids). */
   hexBytes(hex: string): void {
     const n = hex.length >>> 1;
     this.room(n + 1);
-    const bytes = this.bytes;
-    bytes[this.pos++] = n;
-    for (let i = 0; i < 2 * n; i += 2) bytes[this.pos++] = (nibble(hex.charCodeAt(i)) << 4) | nibble(hex.charCodeAt(i + 1));
+    const written = this.bytes.write(hex, this.pos + 1, n, 'hex');
+    this.bytes[this.pos] = written;
+    this.pos += 1 + written;
   }
 
-  /** A length-delimited UTF-8 string. */
+  /**
+   * A length-delimited UTF-8 string. The short ones are encoded once and copied after
+   * (names, keys, methods, routes, hosts repeat on every span): reading a string char by
+   * char in JS goes megamorphic on the many kinds of string V8 makes, and a native write
+   * per short string costs more than the copy (bench/README.md, "Traces: protobuf").
+   */
   string(value: string): void {
-    if (value.length <= SHORT_STRING) {
-      // byte by byte while it is ASCII (most are): a native write per short string costs more
-      this.room(1 + value.length * 3);
-      const bytes = this.bytes;
-      const at = this.pos + 1;
-      let i = 0;
-      for (; i < value.length; i++) {
-        const c = value.charCodeAt(i);
-        if (c > 0x7f) break;
-        bytes[at + i] = c;
-      }
-      const n = i === value.length ? i : i + bytes.write(value.slice(i), at + i);
-      bytes[this.pos] = n;
-      this.pos = at + n;
-      return;
+    const known = encodedStrings.get(value);
+    if (known !== undefined) {
+      this.room(known.length);
+      this.bytes.set(known, this.pos);
+      this.pos += known.length;
+    } else if (value.length <= KEPT_STRING_LENGTH && encodedStrings.size < KEPT_STRINGS) {
+      const encoded = lengthDelimited(value);
+      encodedStrings.set(value, encoded);
+      this.string(value);
+    } else {
+      const n = Buffer.byteLength(value);
+      this.varint(n);
+      this.room(n);
+      this.pos += this.bytes.write(value, this.pos);
     }
-    const n = Buffer.byteLength(value);
-    this.varint(n);
-    this.room(n);
-    this.pos += this.bytes.write(value, this.pos);
   }
 
   /**
@@ -137,9 +139,12 @@ export function writeVarintAt(bytes: Buffer, at: number, value: number): number 
   return at;
 }
 
-/** A hex digit's value (0-9, a-f, A-F). */
-function nibble(c: number): number {
-  return c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
+/** A string's UTF-8 bytes after their length, as a length-delimited field's value is written. */
+function lengthDelimited(value: string): Buffer {
+  const length = Buffer.byteLength(value);
+  const out = Buffer.allocUnsafeSlow(varintSize(length) + length);
+  out.write(value, writeVarintAt(out, 0, length));
+  return out;
 }
 
 export function varintSize(value: number): number {

@@ -9,8 +9,8 @@ import type { DpopKey } from '../oidc/dpop.js';
 import { UpstreamDpop } from './dpop-call.js';
 import { forwardHeaders } from './forward-headers.js';
 import { isInvalidTokenChallenge } from './replay.js';
-import { Upstream, upstreamError } from './upstream.js';
-import { tracedUpstreamCall } from './upstream-span.js';
+import { Upstream, upstreamError, type UpstreamResponse } from './upstream.js';
+import { endUpstreamSpan, startUpstreamSpan } from './upstream-span.js';
 
 // How every route forwards a call: the bearer token and forwarded headers, the upstream's
 // duration, and an upstream 401 invalid_token answered with one forced refresh and one
@@ -79,13 +79,16 @@ export async function registerProxy(
     const dpopKey = sendsToken && headerToken !== undefined ? call.dpopKey : undefined;
     const sentNonce = dpopKey && dpop.sign(headers, dpopKey, request.method, path, headerToken!);
     const body = call.body ?? (request.body as Readable | undefined);
+    const span = request.traceContext && startUpstreamSpan(request.traceContext, upstreamHost, request.method, path, headers);
     const started = process.hrtime.bigint();
-    const sent = request.traceContext
-      ? tracedUpstreamCall(request.traceContext, upstreamHost, request.method, path, headers, () => upstream.request(request.method, path, headers, body))
-      : upstream.request(request.method, path, headers, body);
-    const response = await sent.catch((error: unknown) => {
+    let response: UpstreamResponse;
+    try {
+      response = await upstream.request(request.method, path, headers, body);
+    } catch (error) {
+      if (span) endUpstreamSpan(span, undefined, error);
       throw upstreamError(error);
-    });
+    }
+    if (span) endUpstreamSpan(span, response.statusCode);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     observeDuration(seconds);
     noteUpstreamResponse(request, response.statusCode, seconds);

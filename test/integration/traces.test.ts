@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/free-port.js';
 import { loginThroughGateway } from '../helpers/login.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { peekSession, sessionIdOf } from '../helpers/session-peek.js';
@@ -17,6 +18,8 @@ const INCOMING_PARENT = 'b7ad6b7169203331';
 const CACHED_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 /** the trace of a call the upstream refuses once (invalid_token) */
 const REPLAYED_TRACE = '5bf92f3577b34da6a3ce929d0e0e4737';
+/** the trace of a call to an upstream that is down */
+const DOWN_TRACE = '6bf92f3577b34da6a3ce929d0e0e4738';
 
 let receiver: OtlpReceiver;
 let stack: Stack;
@@ -24,9 +27,13 @@ let redis: Redis;
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
+  const closedPort = await freePort(); // nothing listens there
   stack = await startStack({
     idp: {},
-    routes: (url) => [{ prefix: '/api', upstream: url }],
+    routes: (url) => [
+      { prefix: '/api', upstream: url },
+      { prefix: '/down', upstream: `http://127.0.0.1:${closedPort}` },
+    ],
     gateway: { config: { telemetry: { traces: { endpoint: receiver.url, sampleRatio: 1 } } } },
   });
   redis = new Redis(stack.redis.url);
@@ -83,6 +90,9 @@ describe('traces', () => {
     });
     expect((await again(REPLAYED_TRACE)).status).toBe(200);
     upstream.respond(undefined);
+    // an upstream that is down: a 502, and its span failed, named by the error's code
+    const down = await fetch(`${gw.url}/down/x`, { headers: { 'x-csrf': '1', cookie: sessionCookie, traceparent: `00-${DOWN_TRACE}-${INCOMING_PARENT}-01` } });
+    expect(down.status).toBe(502);
 
     await gw.close(); // flushes the spans still queued
     const trace = receiver.spans.filter((s) => s.traceId === INCOMING_TRACE);
@@ -102,6 +112,11 @@ describe('traces', () => {
     expect(refresh?.events.map((e) => e.name)).toContain('refresh.lock_wait_ended');
     // the upstream's traceparent names the upstream span
     expect(upstreamTraceparent).toContain(upstreamCall!.spanId);
+
+    const downCall = receiver.spans.find((s) => s.traceId === DOWN_TRACE && s.name === 'upstream GET');
+    expect(downCall?.attributes['error.type']).toBe('ECONNREFUSED');
+    expect(JSON.parse(downCall!.raw)).toMatchObject({ status: { code: 2 } });
+    expect(downCall?.attributes['http.response.status_code']).toBeUndefined();
 
     expect(read?.attributes['bff.session.cached']).toBe(false);
     const cached = receiver.spans.filter((s) => s.traceId === CACHED_TRACE);
