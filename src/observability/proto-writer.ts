@@ -84,7 +84,8 @@ export class ProtoWriter {
    * A length-delimited UTF-8 string. The short ones are encoded once and copied after
    * (names, keys, methods, routes, hosts repeat on every span): reading a string char by
    * char in JS goes megamorphic on the many kinds of string V8 makes, and a native write
-   * per short string costs more than the copy (bench/README.md, "Traces: protobuf").
+   * per short string costs more than the copy (bench/README.md, "Traces: protobuf, and the hot
+   * path without wrappers").
    */
   string(value: string): void {
     const known = encodedStrings.get(value);
