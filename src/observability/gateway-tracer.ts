@@ -10,8 +10,9 @@ import { epochMs } from './span-time.js';
 // The gateway's tracer: the SDK's sampler decides, the export queue (span-export.ts) exports;
 // the spans themselves are RecordedSpans, which cost a fraction of the SDK's own
 // (bench/README.md, "Traces: the span path"). A sampled span is handed to the queue the
-// moment it ends, which writes it as OTLP JSON while what it holds is still in cache. A span takes
-// `options.attributes` as its own object (every caller passes a fresh one).
+// moment it ends, which writes it as OTLP (protobuf or JSON, batch-format.ts) while what it
+// holds is still in cache. A span takes `options.attributes` as its own object (every caller
+// passes a fresh one).
 
 export class GatewayTracer implements Tracer, SpanOwner {
   readonly instrumentationScope: InstrumentationScope;

@@ -41,8 +41,9 @@ export class SpanExport implements SpanQueue {
   private timer: NodeJS.Timeout | undefined;
   private shut = false;
 
-  constructor(settings: ExportSettings, env: NodeJS.ProcessEnv = process.env) {
-    const format = (this.format = batchFormat(env, settings.resource, settings.scope));
+  constructor(settings: ExportSettings) {
+    // the protocol from the environment, as the OTEL_BSP_* settings above and the delegate's OTEL_EXPORTER_OTLP_*
+    const format = (this.format = batchFormat(process.env, settings.resource, settings.scope));
     const options = convertLegacyHttpOptions(settings.url ? { url: settings.url } : {}, 'TRACES', 'v1/traces', { 'Content-Type': format.contentType });
     const serializer: ISerializer<SpanBatch, IExportTraceServiceResponse> = {
       serializeRequest: (batch) => batch.request(),
